@@ -1,0 +1,99 @@
+"""Command line: parse arguments, build the objects, call one command, map errors to exit codes.
+
+Exit codes: 0 done; 2 bad input (config, ledger file, arguments), with one Chinese line on
+stderr; 1 an internal error, which is a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from scheduler import __version__, clock
+from scheduler import config as config_module
+from scheduler.commands import CheckCommand
+from scheduler.errors import TaizhangError, UsageError
+
+EXIT_OK = 0
+EXIT_BUG = 1
+EXIT_BAD_INPUT = 2
+
+# argparse's own messages are English; the people who read ours are not programmers.
+# argparse looks `_` up in its module at call time, so translating it here is enough.
+_ARGPARSE_ZH = {
+    "usage: ": "用法：",
+    "options": "选项",
+    "positional arguments": "命令",
+    "show this help message and exit": "显示帮助并退出",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "the following arguments are required: %s": "缺少必需的参数：%s",
+    "expected one argument": "需要一个值",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选择：%(value)r（可选：%(choices)s）",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
+    "invalid %(type)s value: %(value)r": "无效的值：%(value)r",
+}
+argparse._ = lambda message: _ARGPARSE_ZH.get(message, message)  # type: ignore[attr-defined]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return int(args.handler(args))
+    except TaizhangError as e:
+        print(f"错误：{e.message}", file=sys.stderr)  # noqa: T201
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="taizhang",
+        description="台账预警：读取整改任务台账，跟踪进度并预警滞后任务。",
+    )
+    parser.add_argument("--version", action="version", version=f"taizhang {__version__}")
+    commands = parser.add_subparsers(title="命令", dest="command", metavar="命令")
+    check = commands.add_parser("check", help="读取台账并列出任务和数据问题")
+    _common(check)
+    check.add_argument("--ledger", type=Path, help="台账文件，代替配置中的 ledger.path")
+    check.add_argument(
+        "--format", choices=("table", "json"), default="table", help="输出格式：table（表格）或 json"
+    )
+    check.set_defaults(handler=_check)
+    return parser
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="配置文件路径（默认：当前目录下的 config.toml）")
+    parser.add_argument("--today", type=_day, help="按这一天计算，格式 YYYY-MM-DD（默认：今天，北京时间）")
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{value}”不是有效日期，应写作 YYYY-MM-DD，例如 2025-06-20") from None
+
+
+def _settings(args: argparse.Namespace) -> config_module.Settings:
+    return config_module.load(config_module.locate(args.config))
+
+
+def _today(args: argparse.Namespace, settings: config_module.Settings) -> date:
+    return args.today if args.today else clock.today(settings.office.tz)
+
+
+def _check(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.ledger is not None and not str(args.ledger).strip():
+        raise UsageError("--ledger 不能为空")
+    command = CheckCommand(settings, ledger_path=args.ledger)
+    return command.run(_today(args, settings), args.format)

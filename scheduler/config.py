@@ -1,0 +1,241 @@
+"""config.toml → frozen, typed settings, validated when they load.
+
+Every error names the key, the value and what is allowed. Unknown keys are errors
+with a "did you mean" hint: a misspelt key silently ignored is a setting the office
+believes in but does not have.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from scheduler.errors import MISSING, ConfigError
+from scheduler.model import FIELDS
+
+DEFAULT_PATH = Path("config.toml")
+ENV_PATH = "TAIZHANG_CONFIG"
+
+
+@dataclass(frozen=True)
+class OfficeSettings:
+    name: str = "整改工作办公室"
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class LedgerSettings:
+    paths: tuple[Path, ...]
+    sheets: tuple[str, ...] = ()  # empty: every sheet with a recognizable header
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field → header texts
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    start: date
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    due_soon_days: int = 7
+    behind_tolerance: float = 0.10
+
+
+@dataclass(frozen=True)
+class Settings:
+    path: Path
+    office: OfficeSettings
+    ledger: LedgerSettings
+    plan: PlanSettings
+    alerts: AlertSettings
+
+
+def locate(explicit: str | Path | None) -> Path:
+    """The config file to use: --config, else $TAIZHANG_CONFIG, else ./config.toml."""
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get(ENV_PATH) or DEFAULT_PATH)
+
+
+def load(path: Path) -> Settings:
+    """Read and validate config.toml. Raises ConfigError naming key, value and what is allowed."""
+    data = _read_toml(path)
+    root = _Table(path, "", data)
+    base = path.resolve().parent
+    settings = Settings(
+        path=path,
+        office=_office(root.table("office")),
+        ledger=_ledger(root.table("ledger", required=True), base),
+        plan=_plan(root.table("plan", required=True)),
+        alerts=_alerts(root.table("alerts")),
+    )
+    root.finish()
+    return settings
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(path, "", MISSING, "找不到配置文件，请用 --config 指定 config.toml 的位置") from None
+    except OSError as e:
+        raise ConfigError(path, "", MISSING, f"无法打开配置文件（{e.strerror}）") from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, "", MISSING, "文件不是 UTF-8 编码，请用 UTF-8 保存") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(path, "", MISSING, _toml_syntax(str(e))) from None
+
+
+def _toml_syntax(message: str) -> str:
+    where = re.search(r"line (\d+), column (\d+)", message)
+    if where:
+        line, col = where.groups()
+        return f"第{line}行第{col}列不符合 TOML 格式（{message}）"
+    return f"不符合 TOML 格式（{message}）"
+
+
+def _office(t: _Table) -> OfficeSettings:
+    office = OfficeSettings(
+        name=t.text("name", OfficeSettings.name),
+        timezone=t.text("timezone", OfficeSettings.timezone),
+    )
+    try:
+        ZoneInfo(office.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise t.error("timezone", office.timezone, "应为 IANA 时区名，例如 “Asia/Shanghai”") from None
+    t.finish()
+    return office
+
+
+def _ledger(t: _Table, base: Path) -> LedgerSettings:
+    raw = t.get("path", required=True)
+    paths = raw if isinstance(raw, list) else [raw]
+    if not paths or not all(isinstance(p, str) and p.strip() for p in paths):
+        raise t.error("path", raw, "应为台账文件路径，或路径的列表，例如 “sheets/整改任务台账.xlsx”")
+    sheets = t.get("sheets", [])
+    if not isinstance(sheets, list) or not all(isinstance(s, str) and s for s in sheets):
+        raise t.error("sheets", sheets, "应为工作表名称的列表，例如 [“整改台账”]；不填则读取所有台账工作表")
+    settings = LedgerSettings(
+        paths=tuple(_resolve(base, p) for p in paths),
+        sheets=tuple(sheets),
+        columns=_columns(t.table("columns")),
+    )
+    t.finish()
+    return settings
+
+
+def _columns(t: _Table) -> dict[str, tuple[str, ...]]:
+    columns: dict[str, tuple[str, ...]] = {}
+    for name in list(t.keys()):
+        if name not in FIELDS:
+            raise t.unknown(name, FIELDS)
+        value = t.get(name)
+        texts = value if isinstance(value, list) else [value]
+        if not texts or not all(isinstance(x, str) and x.strip() for x in texts):
+            raise t.error(name, value, "应为台账中的表头文字，或表头文字的列表")
+        columns[name] = tuple(texts)
+    t.finish()
+    return columns
+
+
+def _plan(t: _Table) -> PlanSettings:
+    start = t.get("start", required=True)
+    if isinstance(start, datetime) or not isinstance(start, date):
+        raise t.error("start", start, "应为整改方案开始的日期，TOML 日期格式，不加引号，例如 start = 2025-01-17")
+    t.finish()
+    return PlanSettings(start=start)
+
+
+def _alerts(t: _Table) -> AlertSettings:
+    alerts = AlertSettings(
+        due_soon_days=t.integer("due_soon_days", AlertSettings.due_soon_days, 0, 365),
+        behind_tolerance=t.fraction("behind_tolerance", AlertSettings.behind_tolerance),
+    )
+    t.finish()
+    return alerts
+
+
+def _resolve(base: Path, text: str) -> Path:
+    """Relative paths count from the folder that holds config.toml, not from where we run."""
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+class _Table:
+    """One TOML table being validated: typed getters, and a check for keys nobody asked for."""
+
+    def __init__(self, path: Path, prefix: str, data: dict[str, Any]) -> None:
+        self.path = path
+        self.prefix = prefix
+        self.data = data
+        self.known: list[str] = []
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def keys(self) -> list[str]:
+        return list(self.data)
+
+    def error(self, name: str, value: object, allowed: str) -> ConfigError:
+        return ConfigError(self.path, self.key(name), value, allowed)
+
+    def unknown(self, name: str, allowed: tuple[str, ...] | list[str]) -> ConfigError:
+        hint = difflib.get_close_matches(name, allowed, n=1)
+        guess = f"，是不是想写 “{hint[0]}”？" if hint else ""
+        listed = "、".join(allowed)
+        where = f"[{self.prefix}] 中" if self.prefix else "顶层"
+        return ConfigError(self.path, self.key(name), MISSING, f"{where}没有这个设置项{guess}可用的有：{listed}")
+
+    def missing(self, name: str) -> ConfigError:
+        typo = difflib.get_close_matches(name, [k for k in self.data if k not in self.known], n=1)
+        hint = f"；是否误写成了 “{typo[0]}”？" if typo else ""
+        return ConfigError(self.path, self.key(name), MISSING, f"缺少这一项，请在配置文件中填写{hint}")
+
+    def get(self, name: str, default: Any = None, *, required: bool = False) -> Any:
+        self.known.append(name)
+        if name not in self.data:
+            if required:
+                raise self.missing(name)
+            return default
+        return self.data[name]
+
+    def table(self, name: str, *, required: bool = False) -> _Table:
+        value = self.get(name, {}, required=required)
+        if not isinstance(value, dict):
+            raise self.error(name, value, f"应为一个表，写作 [{self.key(name)}]")
+        return _Table(self.path, self.key(name), value)
+
+    def text(self, name: str, default: str) -> str:
+        value = self.get(name, default)
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(name, value, "应为非空的文字，用引号括起来")
+        return value.strip()
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        value = self.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.error(name, value, f"应为 {low} 到 {high} 之间的整数")
+        return value
+
+    def fraction(self, name: str, default: float) -> float:
+        value = self.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+            raise self.error(name, value, "应为 0 到 1 之间的小数，例如 0.10 表示 10%")
+        return float(value)
+
+    def finish(self) -> None:
+        for name in self.data:
+            if name not in self.known:
+                raise self.unknown(name, self.known)

@@ -1,0 +1,66 @@
+"""One exception class per kind of failure; each builds its Chinese message in __init__.
+
+Every one of them is a `TaizhangError`, which the command line turns into one line
+on stderr and exit code 2. Anything else escaping is a bug, not bad input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class TaizhangError(Exception):
+    """Base class: a failure the user can fix, with a message that tells how."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(TaizhangError):
+    """config.toml is missing, unreadable or holds a value that is not allowed."""
+
+    def __init__(self, path: Path, key: str, value: object, allowed: str) -> None:
+        self.path = path
+        self.key = key
+        self.value = value
+        self.allowed = allowed
+        where = f"配置文件 {path}"
+        if key:
+            where += f" 中的 {key}"
+        shown = "" if value is _MISSING else f"（当前值：{_show(value)}）"
+        super().__init__(f"{where}有误{shown}：{allowed}")
+
+
+class LedgerError(TaizhangError):
+    """The ledger file cannot be read at all: missing, locked, corrupt or not Excel."""
+
+    def __init__(self, path: Path, reason: str, sheet: str | None = None) -> None:
+        self.path = path
+        self.sheet = sheet
+        where = f"台账文件 {path}"
+        if sheet is not None:
+            where += f" 的工作表“{sheet}”"
+        super().__init__(f"{where}无法读取：{reason}")
+
+
+class UsageError(TaizhangError):
+    """A command-line argument is not allowed."""
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING = _Missing()
+MISSING: object = _MISSING
+"""Marks a ConfigError about a key that is absent, so no value is shown."""
+
+
+def _show(value: object) -> str:
+    if isinstance(value, str):
+        return f"“{value}”"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if not isinstance(value, int | float) else str(value)

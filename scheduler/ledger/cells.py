@@ -1,0 +1,117 @@
+"""Understanding single cells: section lists, status words, progress. Pure functions."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+
+CellValue = str | int | float | bool | date | datetime | time | timedelta | None
+
+_OPEN = "（(【[〔「《"
+_CLOSE = "）)】]〕」》"
+_SEPARATORS = "、，,；;/／\n\r"
+
+# A status that says finished, unless something in it says "not", "not yet" or "partly".
+# Erring towards "not done" keeps a warning alive; erring the other way silences one.
+_DONE = re.compile(r"完成|已整改|整改到位|销号|办结|落实|结束|解决|关闭|完结|完毕")
+_NOT_DONE = re.compile(r"未|没|尚|不|待|正在|推进|进行|部分|基本|阶段|持续|逐步|拟")
+_PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+
+PROGRESS_MESSAGE = "无法识别的完成进度，请填写百分比，例如 60% 或 0.6"
+
+
+def text(value: CellValue) -> str:
+    """A cell as the office sees it: trimmed text, 3.0 shown as 3, dates as 2025-06-30."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+@lru_cache(maxsize=4096)
+def split_sections(cell: str) -> tuple[str, ...]:
+    """Split "大气环境股、水环境股" into names, but only outside brackets:
+    "各镇（街道、中心）" is one name."""
+    names: list[str] = []
+    depth = 0
+    current: list[str] = []
+    for ch in cell:
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        elif ch in _SEPARATORS and depth == 0:
+            names.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    names.append("".join(current))
+    unique: dict[str, None] = {}
+    for name in names:
+        name = name.strip(" \t\u3000")
+        if name:
+            unique[name] = None
+    return tuple(unique)
+
+
+@lru_cache(maxsize=1024)
+def says_done(status: str) -> bool:
+    """True when the status text says the task is finished (已完成, 已销号, 办结 …)."""
+    flat = "".join(unicodedata.normalize("NFKC", status).split())
+    if not _DONE.search(flat) or _NOT_DONE.search(flat):
+        return False
+    percent = re.search(r"(\d+(?:\.\d+)?)%", flat)
+    return percent is None or float(percent.group(1)) >= 100
+
+
+def parse_progress(value: CellValue) -> tuple[float | None, str | None]:
+    """Progress as a fraction 0..1. Returns (None, message) when the cell cannot be read.
+
+    0..1 is a percent-formatted cell (0.6 shows as 60%); above 1 up to 100 is a percent typed
+    as a plain number; text may say "60%".
+    """
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _from_number(float(value))
+    if isinstance(value, str):
+        return _progress_text(value)
+    return None, PROGRESS_MESSAGE
+
+
+@lru_cache(maxsize=1024)
+def _progress_text(value: str) -> tuple[float | None, str | None]:
+    flat = "".join(unicodedata.normalize("NFKC", value).split())
+    if not flat:
+        return None, None
+    percent = _PERCENT.match(flat)
+    if percent:
+        number = float(percent.group(1))
+        if number > 100:
+            return None, "完成进度不能超过100%"
+        return round(number / 100, 4), None
+    if _NUMBER.match(flat):
+        return _from_number(float(flat))
+    return None, PROGRESS_MESSAGE
+
+
+def _from_number(number: float) -> tuple[float | None, str | None]:
+    if number < 0:
+        return None, "完成进度不能为负数"
+    if number <= 1:
+        return round(number, 4), None
+    if number <= 100:
+        return round(number / 100, 4), None
+    return None, "完成进度不能超过100%"

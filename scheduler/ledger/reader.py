@@ -1,0 +1,247 @@
+"""Ledger rows → tasks and problems.
+
+The rules of a real ledger, in the order they apply to each row below the header:
+1. A vertical merge gives its value to every row it covers (category, section, deadline).
+2. A row with nothing of its own (or only a pre-printed 序号) is blank and skipped.
+3. A note (注：…) or a total (合计) is skipped.
+4. A row that is one lone text cell, often merged across the table, is a banner: a heading
+   such as 一、… or （一）… that becomes the category of the rows below it.
+5. Every other row is a task. Cells that cannot be understood become problems; the task is
+   kept, because a task dropped is a warning never sent.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from scheduler.dates import parse_day, parse_deadline
+from scheduler.errors import LedgerError
+from scheduler.ledger.cells import CellValue, parse_progress, says_done, split_sections, text
+from scheduler.ledger.header import SEARCH_ROWS, Header, Matcher, find_header
+from scheduler.ledger.workbook import Merge, SheetData, read_workbook
+from scheduler.model import FIELD_LABELS, DeadlineKind, Ledger, Problem, Status, Task
+
+_NOTE = re.compile(r"^(注|说明|备注|填表说明|填报说明)\s*[:：\d]")
+_TOTAL = re.compile(r"^(合\s*计|总\s*计|小\s*计)")
+
+
+def read_ledger(
+    paths: Sequence[Path],
+    plan_start: date,
+    *,
+    sheets: Sequence[str] = (),
+    columns: dict[str, tuple[str, ...]] | None = None,
+) -> Ledger:
+    """Read every configured ledger file. Raises LedgerError when a file cannot be read at all."""
+    matcher = Matcher(columns or {})
+    tasks: list[Task] = []
+    problems: list[Problem] = []
+    for path in paths:
+        prefix = f"{path.name}:" if len(paths) > 1 else ""
+        found = 0
+        for sheet in _chosen_sheets(path, sheets):
+            header = find_header(_header_grid(sheet), matcher)
+            if header is None:
+                if sheets:
+                    raise LedgerError(path, "找不到表头（前20行中没有“具体问题”“完成时限”等列名）", sheet.name)
+                continue  # an instructions or contacts sheet: not a ledger, skip quietly
+            found += 1
+            parser = _SheetParser(path, prefix, sheet, header, plan_start)
+            parser.parse()
+            tasks.extend(parser.tasks)
+            problems.extend(parser.problems)
+        if not found:
+            raise LedgerError(path, "没有找到台账工作表（需要有“具体问题”或“完成时限”等列名的表头）")
+    return Ledger(tasks=tuple(tasks), problems=tuple(problems), files=tuple(str(p) for p in paths))
+
+
+def _chosen_sheets(path: Path, wanted: Sequence[str]) -> Iterable[SheetData]:
+    if not wanted:
+        # A hidden sheet is usually an old copy kept out of sight, not the live ledger.
+        return [s for s in read_workbook(path) if not s.hidden]
+    by_name = {s.name: s for s in read_workbook(path)}
+    for name in wanted:
+        if name not in by_name:
+            names = "、".join(by_name) or "（无）"
+            raise LedgerError(path, f"没有名为“{name}”的工作表（现有：{names}），请检查 ledger.sheets")
+    return [by_name[name] for name in wanted]
+
+
+def _header_grid(sheet: SheetData) -> list[list[CellValue]]:
+    """The top rows with every merged range filled, across as well as down, so that a
+    parent header such as 责任单位 stands over each of its sub-columns."""
+    limit = SEARCH_ROWS + 2
+    grid = [list(row) for row in sheet.rows[:limit]]
+    for r1, c1, r2, c2 in sheet.merges:
+        if r1 >= limit or r1 >= len(grid) or c1 >= len(grid[r1]):
+            continue
+        value = grid[r1][c1]
+        for r in range(r1, min(r2, len(grid) - 1) + 1):
+            for c in range(c1, min(c2, len(grid[r]) - 1) + 1):
+                grid[r][c] = value
+    return grid
+
+
+class _Row(enum.Enum):
+    SKIP = "skip"  # blank, a note or a total
+    BANNER = "banner"  # a heading that names the category of the rows below
+    TASK = "task"
+
+
+@dataclass
+class _SheetParser:
+    path: Path
+    prefix: str
+    sheet: SheetData
+    header: Header
+    plan_start: date
+    tasks: list[Task] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def parse(self) -> None:
+        rows = self.sheet.rows  # filled in place: this sheet was read for this parse alone
+        inherited = _fill_down(rows, self.sheet.merges, self.header.first_data_row)
+        banner = ""
+        for index in range(self.header.first_data_row, len(rows)):
+            row = rows[index]
+            kind, heading = self._classify(row, inherited.get(index, ()))
+            if kind is _Row.TASK:
+                self.tasks.append(self._task(index, row, banner))
+            elif kind is _Row.BANNER:
+                banner = heading
+
+    def _classify(self, row: list[CellValue], inherited: Iterable[int]) -> tuple[_Row, str]:
+        taken = set(inherited)
+        own = [c for c, v in enumerate(row) if v is not None and v != "" and c not in taken]
+        no_col = self.header.columns.get("no")
+        if not own or all(c == no_col for c in own):
+            return _Row.SKIP, ""
+        first = text(row[own[0]])
+        if _NOTE.match(first) or _TOTAL.match(first):
+            return _Row.SKIP, ""
+        if len(own) == 1 and not taken and isinstance(row[own[0]], str):
+            return _Row.BANNER, first
+        return _Row.TASK, ""
+
+    def _task(self, index: int, row: list[CellValue], banner: str) -> Task:
+        get = self._getter(row)
+        excel_row = index + 1
+        lead = split_sections(get("lead"))
+        deadline, why = parse_deadline(self._raw(row, "deadline"), self.plan_start)
+        if why:
+            self._problem(excel_row, "deadline", deadline.text, why)
+        progress = self._progress(row, excel_row)
+        status_text = get("status")
+        title = get("title") or get("measures")
+        if not lead:
+            self._problem(excel_row, "lead", "", "缺少牵头单位（责任股室），预警无法送达")
+        if not title:
+            self._problem(excel_row, "title", "", "缺少问题描述")
+        return Task(
+            key=f"{self.prefix}{self.sheet.name}!{excel_row}",
+            file=str(self.path),
+            sheet=self.sheet.name,
+            row=excel_row,
+            no=get("no"),
+            category=get("category") or banner,
+            title=title,
+            measures=get("measures"),
+            leader=get("leader"),
+            lead=lead,
+            support=split_sections(get("support")),
+            owner=get("owner"),
+            start=self._start(row, excel_row),
+            deadline=deadline,
+            status=_status(status_text, progress, deadline.kind),
+            status_text=status_text,
+            progress=progress,
+            note=get("note"),
+            remarks=get("remarks"),
+        )
+
+    def _getter(self, row: list[CellValue]) -> _Get:
+        return _Get(row, self.header.columns)
+
+    def _raw(self, row: list[CellValue], name: str) -> CellValue:
+        column = self.header.columns.get(name)
+        if column is None or column >= len(row):
+            return None
+        return row[column]
+
+    def _progress(self, row: list[CellValue], excel_row: int) -> float | None:
+        value = self._raw(row, "progress")
+        progress, why = parse_progress(value)
+        if why:
+            self._problem(excel_row, "progress", text(value), why)
+        return progress
+
+    def _start(self, row: list[CellValue], excel_row: int) -> date | None:
+        value = self._raw(row, "start")
+        if value is None or value == "":
+            return None
+        day = parse_day(value, self.plan_start)
+        if day is None:
+            self._problem(excel_row, "start", text(value), "无法识别的开始时间，请填写日期，例如 2025年3月1日")
+        return day
+
+    def _problem(self, excel_row: int, name: str, value: str, message: str) -> None:
+        column = self.header.columns.get(name)
+        label = self.header.labels.get(column, FIELD_LABELS[name]) if column is not None else FIELD_LABELS[name]
+        cell = f"{_letters(column)}{excel_row}" if column is not None else f"第{excel_row}行"
+        self.problems.append(
+            Problem(str(self.path), self.sheet.name, excel_row, label, cell, value, message)
+        )
+
+
+class _Get:
+    """Text of a field in one row; "" when the ledger has no such column."""
+
+    __slots__ = ("_columns", "_row")
+
+    def __init__(self, row: list[CellValue], columns: dict[str, int]) -> None:
+        self._row = row
+        self._columns = columns
+
+    def __call__(self, name: str) -> str:
+        column = self._columns.get(name)
+        if column is None or column >= len(self._row):
+            return ""
+        return text(self._row[column])
+
+
+def _fill_down(rows: list[list[CellValue]], merges: list[Merge], first: int) -> dict[int, list[int]]:
+    """Copy each vertically merged value into the rows it covers (in place), and return,
+    per row, the columns that got their value this way rather than from their own cell."""
+    inherited: dict[int, list[int]] = {}
+    for r1, c1, r2, _c2 in merges:
+        if r2 <= r1 or r2 < first or r1 >= len(rows) or c1 >= len(rows[r1]):
+            continue
+        value = rows[r1][c1]
+        for r in range(max(r1 + 1, first), min(r2, len(rows) - 1) + 1):
+            if c1 < len(rows[r]):
+                rows[r][c1] = value
+                inherited.setdefault(r, []).append(c1)
+    return inherited
+
+
+def _status(status_text: str, progress: float | None, kind: DeadlineKind) -> Status:
+    if status_text and says_done(status_text):
+        return Status.DONE
+    if not status_text and progress is not None and progress >= 1:
+        return Status.DONE
+    return Status.ONGOING if kind is DeadlineKind.ONGOING else Status.OPEN
+
+
+def _letters(column: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: the column as Excel names it."""
+    letters = ""
+    column += 1
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters

@@ -1,0 +1,70 @@
+"""The only code that opens workbook files. Reads values with python-calamine.
+
+calamine reads .xlsx, .xlsm and legacy .xls alike, gives the value a formula last
+computed, and knows merged ranges, at many times openpyxl's speed. The file is read into
+memory in one go, so a ledger saved by someone mid-read gives one consistent picture or an
+error, never half of each. Nothing here ever writes to the ledger: it belongs to the office.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import python_calamine as pc
+
+from scheduler.errors import LedgerError
+from scheduler.ledger.cells import CellValue
+
+SUFFIXES = (".xlsx", ".xlsm", ".xls")
+
+Merge = tuple[int, int, int, int]  # first row, first column, last row, last column; 0-based
+
+
+@dataclass(frozen=True)
+class SheetData:
+    name: str
+    rows: list[list[CellValue]]  # from A1, so indexes are Excel's row and column minus one
+    merges: list[Merge]
+    hidden: bool
+
+
+def read_workbook(path: Path) -> Iterator[SheetData]:
+    """Every sheet of the workbook, in order. Raises LedgerError when the file cannot be read."""
+    book = _open(path)
+    for meta in book.sheets_metadata:
+        if meta.typ != pc.SheetTypeEnum.WorkSheet:  # chart and macro sheets hold no rows
+            continue
+        name = meta.name
+        try:
+            sheet = book.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
+            merges = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or ()]
+        except pc.CalamineError as e:
+            raise LedgerError(path, f"工作表内容损坏（{e}）", sheet=name) from None
+        yield SheetData(name=name, rows=rows, merges=merges, hidden=meta.visible != pc.SheetVisibleEnum.Visible)
+
+
+def _open(path: Path) -> pc.CalamineWorkbook:
+    if path.suffix.lower() not in SUFFIXES:
+        raise LedgerError(path, "只支持 Excel 文件（.xlsx、.xlsm、.xls）")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise LedgerError(path, "文件不存在，请检查配置中的 ledger.path") from None
+    except IsADirectoryError:
+        raise LedgerError(path, "这是一个文件夹，不是 Excel 文件") from None
+    except PermissionError:
+        raise LedgerError(path, "文件被占用或没有读取权限（可能正在 Excel 或 WPS 中保存）") from None
+    except OSError as e:
+        raise LedgerError(path, f"读取失败（{e.strerror}）") from None
+    if not data:
+        raise LedgerError(path, "文件是空的（可能正在保存或复制，请稍后再试）")
+    try:
+        return pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except pc.PasswordError:
+        raise LedgerError(path, "文件设置了打开密码，请另存为不加密的副本") from None
+    except pc.CalamineError:
+        raise LedgerError(path, "文件已损坏或不是 Excel 文件（可能没有保存完整）") from None

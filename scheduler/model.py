@@ -1,0 +1,110 @@
+"""Plain data that flows through a run: tasks read from the ledger and the problems found there."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+
+
+class DeadlineKind(enum.StrEnum):
+    DATE = "date"
+    ONGOING = "ongoing"  # 长期坚持, 常态化 …: no date, never overdue
+    IMMEDIATE = "immediate"  # 立行立改: due on the day the plan started
+    UNKNOWN = "unknown"  # text we could not read; reported as a problem
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    kind: DeadlineKind
+    date: date | None
+    text: str
+
+
+class Status(enum.StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    ONGOING = "ongoing"
+
+
+# Canonical fields of a ledger row, in the order a ledger usually has them.
+FIELDS: tuple[str, ...] = (
+    "no",
+    "category",
+    "title",
+    "measures",
+    "leader",
+    "lead",
+    "support",
+    "owner",
+    "start",
+    "deadline",
+    "status",
+    "progress",
+    "note",
+    "remarks",
+)
+
+FIELD_LABELS: dict[str, str] = {
+    "no": "序号",
+    "category": "问题类别",
+    "title": "具体问题",
+    "measures": "整改措施",
+    "leader": "责任领导",
+    "lead": "牵头单位",
+    "support": "配合单位",
+    "owner": "责任人",
+    "start": "开始时间",
+    "deadline": "完成时限",
+    "status": "整改状态",
+    "progress": "完成进度",
+    "note": "整改进展",
+    "remarks": "备注",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One row of the ledger, read and understood."""
+
+    key: str  # "<sheet>!<row>": where the task is now, not who it is across weeks
+    file: str
+    sheet: str
+    row: int  # 1-based, as Excel shows it
+    no: str
+    category: str
+    title: str
+    measures: str
+    leader: str
+    lead: tuple[str, ...]
+    support: tuple[str, ...]
+    owner: str
+    start: date | None
+    deadline: Deadline
+    status: Status
+    status_text: str
+    progress: float | None  # 0..1
+    note: str
+    remarks: str
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A cell (or row) of the ledger that could not be understood. Never stops a run."""
+
+    file: str
+    sheet: str
+    row: int
+    column: str  # the header text, as the office wrote it
+    cell: str  # "F24", so the office finds it at once
+    value: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """Everything read from the configured ledger files."""
+
+    tasks: tuple[Task, ...]
+    problems: tuple[Problem, ...]
+    files: tuple[str, ...] = field(default=())
