@@ -80,7 +80,9 @@ def _day(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"“{value}”不是有效日期，应写作 YYYY-MM-DD，例如 2025-06-20") from None
+        raise argparse.ArgumentTypeError(
+            f"“{value}”不是有效日期，应写作 YYYY-MM-DD，例如 2025-06-20"
+        ) from None
 
 
 def _settings(args: argparse.Namespace) -> config_module.Settings:

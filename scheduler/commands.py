@@ -23,17 +23,15 @@ class CheckCommand:
     def read(self) -> Ledger:
         ledger = self.settings.ledger
         paths = (self.ledger_path,) if self.ledger_path else ledger.paths
-        return read_ledger(
-            paths, self.settings.plan.start, sheets=ledger.sheets, columns=ledger.columns
-        )
+        return read_ledger(paths, self.settings.plan.start, sheets=ledger.sheets, columns=ledger.columns)
 
     def run(self, today: date, fmt: str) -> int:
         ledger = self.read()
         alerts: dict[str, list[dict[str, Any]]] = {}  # filled in by the warning rules
         if fmt == "json":
-            from scheduler.render import check_json
+            from scheduler.render import write_check_json
 
-            sys.stdout.write(check_json(today, ledger, alerts) + "\n")
+            write_check_json(sys.stdout, today, ledger, alerts)
         else:
             from scheduler.render import check_table
 

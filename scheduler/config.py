@@ -89,7 +89,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as f:
             return tomllib.load(f)
     except FileNotFoundError:
-        raise ConfigError(path, "", MISSING, "找不到配置文件，请用 --config 指定 config.toml 的位置") from None
+        raise ConfigError(
+            path, "", MISSING, "找不到配置文件，请用 --config 指定 config.toml 的位置"
+        ) from None
     except OSError as e:
         raise ConfigError(path, "", MISSING, f"无法打开配置文件（{e.strerror}）") from None
     except UnicodeDecodeError:
@@ -153,7 +155,9 @@ def _columns(t: _Table) -> dict[str, tuple[str, ...]]:
 def _plan(t: _Table) -> PlanSettings:
     start = t.get("start", required=True)
     if isinstance(start, datetime) or not isinstance(start, date):
-        raise t.error("start", start, "应为整改方案开始的日期，TOML 日期格式，不加引号，例如 start = 2025-01-17")
+        raise t.error(
+            "start", start, "应为整改方案开始的日期，TOML 日期格式，不加引号，例如 start = 2025-01-17"
+        )
     t.finish()
     return PlanSettings(start=start)
 
@@ -196,7 +200,9 @@ class _Table:
         guess = f"，是不是想写 “{hint[0]}”？" if hint else ""
         listed = "、".join(allowed)
         where = f"[{self.prefix}] 中" if self.prefix else "顶层"
-        return ConfigError(self.path, self.key(name), MISSING, f"{where}没有这个设置项{guess}可用的有：{listed}")
+        return ConfigError(
+            self.path, self.key(name), MISSING, f"{where}没有这个设置项{guess}可用的有：{listed}"
+        )
 
     def missing(self, name: str) -> ConfigError:
         typo = difflib.get_close_matches(name, [k for k in self.data if k not in self.known], n=1)

@@ -7,17 +7,16 @@ becomes kind `unknown` with a message, never an exception.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
-from scheduler.model import Deadline, DeadlineKind
-
-CellValue = str | int | float | bool | date | datetime | timedelta | None
+from scheduler.model import CellValue, Deadline, DeadlineKind
 
 _ONGOING = ("长期坚持", "长期", "持续推进", "常态化", "持续", "长效", "久久为功")
 _IMMEDIATE = ("立行立改", "立即整改", "即知即改", "立知立改")
@@ -81,7 +80,7 @@ def _parse_value(value: CellValue) -> tuple[Deadline, str | None]:
 
 def _number_to_date(number: float) -> date | None:
     """A number in a date column is an unformatted Excel serial or yyyymmdd."""
-    if number != int(number):
+    if not math.isfinite(number) or number != int(number):
         return None
     whole = int(number)
     try:
@@ -171,8 +170,13 @@ def _month_part(year: int, month: int, part: str | None) -> date:
         return date(year, month, 20)
     if part in ("中", "月中"):
         return date(year, month, 15)
-    return date(year, month, 1) + relativedelta(months=1, days=-1)
+    return _last_day(year, month)
 
 
 def _quarter_end(year: int, quarter: int) -> date:
-    return date(year, quarter * 3, 1) + relativedelta(months=1, days=-1)
+    return _last_day(year, quarter * 3)
+
+
+def _last_day(year: int, month: int) -> date:
+    last: date = date(year, month, 1) + relativedelta(months=1, days=-1)
+    return last

@@ -29,7 +29,7 @@ class ConfigError(TaizhangError):
         if key:
             where += f" 中的 {key}"
         shown = "" if value is _MISSING else f"（当前值：{_show(value)}）"
-        super().__init__(f"{where}有误{shown}：{allowed}")
+        super().__init__(f"{where} 有误{shown}：{allowed}")
 
 
 class LedgerError(TaizhangError):
@@ -41,7 +41,7 @@ class LedgerError(TaizhangError):
         where = f"台账文件 {path}"
         if sheet is not None:
             where += f" 的工作表“{sheet}”"
-        super().__init__(f"{where}无法读取：{reason}")
+        super().__init__(f"{where} 无法读取：{reason}")
 
 
 class UsageError(TaizhangError):

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
+
+# What a workbook cell can hold once read: text, a number, a date or time, or nothing.
+CellValue = str | int | float | bool | date | datetime | time | timedelta | None
 
 
 class DeadlineKind(enum.StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -16,14 +16,20 @@ STATUS_LABELS = {Status.OPEN: "未完成", Status.DONE: "已完成", Status.ONGO
 NO_SECTION = "（未填牵头单位）"
 
 
-def check_json(today: date, ledger: Ledger, alerts: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
-    """The stable JSON contract of `taizhang check --format json`."""
-    payload = {
-        "today": today.isoformat(),
-        "tasks": [task_dict(t, alerts.get(t.key, ())) for t in ledger.tasks],
-        "problems": [problem_dict(p) for p in ledger.problems],
-    }
-    return json.dumps(payload, ensure_ascii=False)
+def write_check_json(
+    out: TextIO, today: date, ledger: Ledger, alerts: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> None:
+    """The stable JSON contract of `taizhang check --format json`, one object on one line.
+
+    Written task by task: a 50,000-row ledger would otherwise hold every dict and the whole
+    text in memory at once."""
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    out.write(f'{{"today": {dumps(today.isoformat())}, "tasks": [')
+    for index, task in enumerate(ledger.tasks):
+        out.write((", " if index else "") + dumps(task_dict(task, alerts.get(task.key, ()))))
+    out.write('], "problems": ')
+    out.write(dumps([problem_dict(p) for p in ledger.problems]))
+    out.write("}\n")
 
 
 def task_dict(task: Task, alerts: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
@@ -100,7 +106,7 @@ def _task_table(tasks: Sequence[Task], alerts: Mapping[str, Sequence[Mapping[str
         ("进度", {"no_wrap": True, "justify": "right"}),
         ("预警", {}),
     ):
-        table.add_column(name, **options)  # type: ignore[arg-type]
+        table.add_column(name, **options)
     for section, group in by_section(tasks).items():
         done = sum(1 for t in group if t.status is Status.DONE)
         for index, task in enumerate(group):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from functools import lru_cache
 
-CellValue = str | int | float | bool | date | datetime | time | timedelta | None
+from scheduler.model import CellValue
 
 _OPEN = "（(【[〔「《"
 _CLOSE = "）)】]〕」》"

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from scheduler.ledger.cells import CellValue
+from scheduler.model import CellValue
 
 SEARCH_ROWS = 20
 MIN_FIELDS = 2
@@ -86,10 +86,12 @@ def find_header(grid: Sequence[Sequence[CellValue]], matcher: Matcher) -> Header
     """
     best: Header | None = None
     for top in range(min(SEARCH_ROWS, len(grid))):
-        for depth in (1, 2):
-            if top + depth > len(grid):
-                continue
-            candidate = _read(grid, top, depth, matcher)
+        single = _read(grid, top, 1, matcher)
+        candidates = [single]
+        # A row that recognises nothing (a title) is not the parent row of a two-level header.
+        if single.columns and top + 1 < len(grid):
+            candidates.append(_read(grid, top, 2, matcher))
+        for candidate in candidates:
             if best is None or len(candidate.columns) > len(best.columns):
                 best = candidate
     if best is None or len(best.columns) < MIN_FIELDS:

@@ -21,12 +21,13 @@ from pathlib import Path
 
 from scheduler.dates import parse_day, parse_deadline
 from scheduler.errors import LedgerError
-from scheduler.ledger.cells import CellValue, parse_progress, says_done, split_sections, text
+from scheduler.ledger.cells import parse_progress, says_done, split_sections, text
 from scheduler.ledger.header import SEARCH_ROWS, Header, Matcher, find_header
-from scheduler.ledger.workbook import Merge, SheetData, read_workbook
-from scheduler.model import FIELD_LABELS, DeadlineKind, Ledger, Problem, Status, Task
+from scheduler.ledger.workbook import Merge, SheetData, Workbook
+from scheduler.model import FIELD_LABELS, FIELDS, CellValue, DeadlineKind, Ledger, Problem, Status, Task
 
 _NOTE = re.compile(r"^(注|说明|备注|填表说明|填报说明)\s*[:：\d]")
+_PARSED = frozenset({"start", "deadline", "progress"})  # read from their values, not their text
 _TOTAL = re.compile(r"^(合\s*计|总\s*计|小\s*计)")
 
 
@@ -44,32 +45,34 @@ def read_ledger(
     for path in paths:
         prefix = f"{path.name}:" if len(paths) > 1 else ""
         found = 0
-        for sheet in _chosen_sheets(path, sheets):
+        book = Workbook(path)
+        for name in _chosen_sheets(book, sheets):
+            sheet = book.sheet(name)
             header = find_header(_header_grid(sheet), matcher)
             if header is None:
                 if sheets:
-                    raise LedgerError(path, "找不到表头（前20行中没有“具体问题”“完成时限”等列名）", sheet.name)
+                    raise LedgerError(path, "找不到表头（前20行中没有“具体问题”“完成时限”等列名）", name)
                 continue  # an instructions or contacts sheet: not a ledger, skip quietly
             found += 1
             parser = _SheetParser(path, prefix, sheet, header, plan_start)
             parser.parse()
             tasks.extend(parser.tasks)
             problems.extend(parser.problems)
+            del sheet, parser  # let the cells go before the next sheet is read
         if not found:
             raise LedgerError(path, "没有找到台账工作表（需要有“具体问题”或“完成时限”等列名的表头）")
     return Ledger(tasks=tuple(tasks), problems=tuple(problems), files=tuple(str(p) for p in paths))
 
 
-def _chosen_sheets(path: Path, wanted: Sequence[str]) -> Iterable[SheetData]:
+def _chosen_sheets(book: Workbook, wanted: Sequence[str]) -> list[str]:
     if not wanted:
         # A hidden sheet is usually an old copy kept out of sight, not the live ledger.
-        return [s for s in read_workbook(path) if not s.hidden]
-    by_name = {s.name: s for s in read_workbook(path)}
+        return [name for name in book.sheet_names if not book.hidden(name)]
     for name in wanted:
-        if name not in by_name:
-            names = "、".join(by_name) or "（无）"
-            raise LedgerError(path, f"没有名为“{name}”的工作表（现有：{names}），请检查 ledger.sheets")
-    return [by_name[name] for name in wanted]
+        if name not in book.sheet_names:
+            names = "、".join(book.sheet_names) or "（无）"
+            raise LedgerError(book.path, f"没有名为“{name}”的工作表（现有：{names}），请检查 ledger.sheets")
+    return list(wanted)
 
 
 def _header_grid(sheet: SheetData) -> list[list[CellValue]]:
@@ -103,6 +106,11 @@ class _SheetParser:
     tasks: list[Task] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
+    file: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.file = str(self.path)  # one string shared by every task of the sheet
+
     def parse(self) -> None:
         rows = self.sheet.rows  # filled in place: this sheet was read for this parse alone
         inherited = _fill_down(rows, self.sheet.merges, self.header.first_data_row)
@@ -118,8 +126,7 @@ class _SheetParser:
     def _classify(self, row: list[CellValue], inherited: Iterable[int]) -> tuple[_Row, str]:
         taken = set(inherited)
         own = [c for c, v in enumerate(row) if v is not None and v != "" and c not in taken]
-        no_col = self.header.columns.get("no")
-        if not own or all(c == no_col for c in own):
+        if not own or self._only_a_number(row, own):
             return _Row.SKIP, ""
         first = text(row[own[0]])
         if _NOTE.match(first) or _TOTAL.match(first):
@@ -128,44 +135,57 @@ class _SheetParser:
             return _Row.BANNER, first
         return _Row.TASK, ""
 
+    def _only_a_number(self, row: list[CellValue], own: list[int]) -> bool:
+        """A row whose only content is its 序号: numbered in advance, still empty."""
+        if own != [self.header.columns.get("no")]:
+            return False
+        return text(row[own[0]]).replace(".", "", 1).isdigit()
+
     def _task(self, index: int, row: list[CellValue], banner: str) -> Task:
-        get = self._getter(row)
+        get = self._texts(row)
         excel_row = index + 1
-        lead = split_sections(get("lead"))
+        lead = split_sections(get["lead"])
         deadline, why = parse_deadline(self._raw(row, "deadline"), self.plan_start)
         if why:
             self._problem(excel_row, "deadline", deadline.text, why)
         progress = self._progress(row, excel_row)
-        status_text = get("status")
-        title = get("title") or get("measures")
+        title = get["title"] or get["measures"]
         if not lead:
             self._problem(excel_row, "lead", "", "缺少牵头单位（责任股室），预警无法送达")
         if not title:
             self._problem(excel_row, "title", "", "缺少问题描述")
         return Task(
             key=f"{self.prefix}{self.sheet.name}!{excel_row}",
-            file=str(self.path),
+            file=self.file,
             sheet=self.sheet.name,
             row=excel_row,
-            no=get("no"),
-            category=get("category") or banner,
+            no=get["no"],
+            category=get["category"] or banner,
             title=title,
-            measures=get("measures"),
-            leader=get("leader"),
+            measures=get["measures"],
+            leader=get["leader"],
             lead=lead,
-            support=split_sections(get("support")),
-            owner=get("owner"),
+            support=split_sections(get["support"]),
+            owner=get["owner"],
             start=self._start(row, excel_row),
             deadline=deadline,
-            status=_status(status_text, progress, deadline.kind),
-            status_text=status_text,
+            status=_status(get["status"], progress, deadline.kind),
+            status_text=get["status"],
             progress=progress,
-            note=get("note"),
-            remarks=get("remarks"),
+            note=get["note"],
+            remarks=get["remarks"],
         )
 
-    def _getter(self, row: list[CellValue]) -> _Get:
-        return _Get(row, self.header.columns)
+    def _texts(self, row: list[CellValue]) -> dict[str, str]:
+        """The text of every field in one row; "" for fields the ledger has no column for.
+        This runs for every cell of every row, so it is written for speed."""
+        width = len(row)
+        texts = dict.fromkeys(FIELDS, "")
+        for name, column in self.header.columns.items():
+            if column < width and name not in _PARSED:
+                value = row[column]
+                texts[name] = value.strip() if type(value) is str else text(value)
+        return texts
 
     def _raw(self, row: list[CellValue], name: str) -> CellValue:
         column = self.header.columns.get(name)
@@ -186,32 +206,18 @@ class _SheetParser:
             return None
         day = parse_day(value, self.plan_start)
         if day is None:
-            self._problem(excel_row, "start", text(value), "无法识别的开始时间，请填写日期，例如 2025年3月1日")
+            self._problem(
+                excel_row, "start", text(value), "无法识别的开始时间，请填写日期，例如 2025年3月1日"
+            )
         return day
 
     def _problem(self, excel_row: int, name: str, value: str, message: str) -> None:
         column = self.header.columns.get(name)
-        label = self.header.labels.get(column, FIELD_LABELS[name]) if column is not None else FIELD_LABELS[name]
-        cell = f"{_letters(column)}{excel_row}" if column is not None else f"第{excel_row}行"
-        self.problems.append(
-            Problem(str(self.path), self.sheet.name, excel_row, label, cell, value, message)
+        label = (
+            self.header.labels.get(column, FIELD_LABELS[name]) if column is not None else FIELD_LABELS[name]
         )
-
-
-class _Get:
-    """Text of a field in one row; "" when the ledger has no such column."""
-
-    __slots__ = ("_columns", "_row")
-
-    def __init__(self, row: list[CellValue], columns: dict[str, int]) -> None:
-        self._row = row
-        self._columns = columns
-
-    def __call__(self, name: str) -> str:
-        column = self._columns.get(name)
-        if column is None or column >= len(self._row):
-            return ""
-        return text(self._row[column])
+        cell = f"{_letters(column)}{excel_row}" if column is not None else f"第{excel_row}行"
+        self.problems.append(Problem(str(self.path), self.sheet.name, excel_row, label, cell, value, message))
 
 
 def _fill_down(rows: list[list[CellValue]], merges: list[Merge], first: int) -> dict[int, list[int]]:

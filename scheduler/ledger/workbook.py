@@ -9,14 +9,14 @@ error, never half of each. Nothing here ever writes to the ledger: it belongs to
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import python_calamine as pc
 
 from scheduler.errors import LedgerError
-from scheduler.ledger.cells import CellValue
+from scheduler.model import CellValue
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
@@ -31,20 +31,31 @@ class SheetData:
     hidden: bool
 
 
-def read_workbook(path: Path) -> Iterator[SheetData]:
-    """Every sheet of the workbook, in order. Raises LedgerError when the file cannot be read."""
-    book = _open(path)
-    for meta in book.sheets_metadata:
-        if meta.typ != pc.SheetTypeEnum.WorkSheet:  # chart and macro sheets hold no rows
-            continue
-        name = meta.name
+class Workbook:
+    """An open workbook. Sheets are read one at a time, so only one sheet's cells are in
+    memory at once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._book = _open(path)
+        # Chart and macro sheets hold no rows.
+        self._meta = {m.name: m for m in self._book.sheets_metadata if m.typ == pc.SheetTypeEnum.WorkSheet}
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return list(self._meta)
+
+    def hidden(self, name: str) -> bool:
+        return self._meta[name].visible != pc.SheetVisibleEnum.Visible
+
+    def sheet(self, name: str) -> SheetData:
         try:
-            sheet = book.get_sheet_by_name(name)
-            rows = sheet.to_python(skip_empty_area=False)
+            sheet = self._book.get_sheet_by_name(name)
+            rows = cast(list[list[CellValue]], sheet.to_python(skip_empty_area=False))
             merges = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or ()]
         except pc.CalamineError as e:
-            raise LedgerError(path, f"工作表内容损坏（{e}）", sheet=name) from None
-        yield SheetData(name=name, rows=rows, merges=merges, hidden=meta.visible != pc.SheetVisibleEnum.Visible)
+            raise LedgerError(self.path, f"工作表内容损坏（{e}）", sheet=name) from None
+        return SheetData(name=name, rows=rows, merges=merges, hidden=self.hidden(name))
 
 
 def _open(path: Path) -> pc.CalamineWorkbook:

@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from builders import Sheet, ledger, row, write
+
+from scheduler import clock
+from scheduler.cli import main
+
+JSON_TASK_KEYS = {
+    "key",
+    "sheet",
+    "row",
+    "no",
+    "category",
+    "title",
+    "lead",
+    "support",
+    "leader",
+    "deadline",
+    "status",
+    "progress",
+    "alerts",
+}
+
+
+def check(root: Path, *args: str) -> list[str]:
+    return ["check", "--config", str(root / "config.toml"), "--today", "2025-06-20", *args]
+
+
+def test_check_json_keeps_its_contract_on_the_sample_ledger(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(check(root, "--format", "json")) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"today", "tasks", "problems"}
+    assert out["today"] == "2025-06-20"
+    assert len(out["tasks"]) == 19
+    for task in out["tasks"]:
+        assert set(task) == JSON_TASK_KEYS
+        assert set(task["deadline"]) == {"kind", "date", "text"}
+        assert task["deadline"]["kind"] in {"date", "ongoing", "immediate", "unknown"}
+        assert task["status"] in {"open", "done", "ongoing"}
+        assert task["progress"] is None or 0 <= task["progress"] <= 1
+        assert task["alerts"] == []
+    third = out["tasks"][2]
+    assert third == {
+        "key": "整改台账!7",
+        "sheet": "整改台账",
+        "row": 7,
+        "no": "3",
+        "category": "政治担当不够，巡视巡察、生态环保督察交办问题整改不彻底",
+        "title": "2023年省级督察指出问题在2024年中央督察中被作为典型案例公布",
+        "lead": ["自然生态股"],
+        "support": ["市林业局", "南洞庭湖保护区管理局"],
+        "leader": "王建国",
+        "deadline": {"kind": "date", "date": "2025-06-30", "text": "2025-06-30"},
+        "status": "open",
+        "progress": 0.8,
+        "alerts": [],
+    }
+    (problem,) = out["problems"]
+    assert {k: problem[k] for k in ("sheet", "row", "column", "value")} == {
+        "sheet": "整改台账",
+        "row": 23,
+        "column": "完成时限",
+        "value": "待定",
+    }
+    assert "无法识别" in problem["message"]
+
+
+def test_check_table_groups_tasks_by_lead_section_and_lists_problems(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(check(root)) == 0
+    out = capsys.readouterr().out
+    assert "整改任务台账检查（2025年6月20日）" in out
+    assert "共 19 项任务，1 处数据问题" in out
+    assert out.index("水环境股") < out.index("大气环境股") < out.index("数据问题（1处")
+    assert "I23" in out and "待定" in out
+
+
+def test_ledger_option_overrides_the_configured_path(
+    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path / "别的台账.xlsx", {"台账": ledger([row(1, "唯一的问题")])})
+    assert main(check(root, "--ledger", str(path), "--format", "json")) == 0
+    tasks = json.loads(capsys.readouterr().out)["tasks"]
+    assert [t["title"] for t in tasks] == ["唯一的问题"]
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda d: d / "missing.xlsx", "文件不存在"),
+        (lambda d: _file(d / "ledger.csv", b"a,b"), "只支持 Excel 文件"),
+        (lambda d: _file(d / "ledger.xlsx", b"PK\x03\x04garbage"), "已损坏"),
+        (
+            lambda d: write(d / "通讯录.xlsx", {"联系人": Sheet(rows=[["股室", "邮箱"]])}),
+            "没有找到台账工作表",
+        ),
+    ],
+)
+def test_an_unreadable_ledger_exits_2_with_one_chinese_line(
+    root: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    make,
+    expected: str,  # type: ignore[no-untyped-def]
+) -> None:
+    path = make(tmp_path)
+    assert main(check(root, "--ledger", str(path))) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("错误：台账文件 ")
+    assert str(path) in captured.err and expected in captured.err
+    assert captured.err.count("\n") == 1
+
+
+def test_a_bad_config_exits_2_naming_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        '[ledger]\npath = "a.xlsx"\n[plan]\nstart = 2025-01-17\n[alerts]\ndue_soon_days = -3\n',
+        encoding="utf-8",
+    )
+    assert main(["check", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "alerts.due_soon_days" in err and "-3" in err and "0 到 365" in err
+
+
+def test_a_bad_today_exits_2_in_chinese(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["check", "--config", str(root / "config.toml"), "--today", "6月20日"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "不是有效日期" in err and "YYYY-MM-DD" in err
+
+
+def test_a_bad_format_choice_is_explained_in_chinese(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(check(root, "--format", "xml"))
+    assert "无效的选择" in capsys.readouterr().err
+
+
+def test_the_office_day_turns_at_midnight_beijing_time_not_utc() -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    late_utc = datetime(2025, 6, 19, 23, 30, tzinfo=UTC)  # 07:30 on the 20th in Beijing
+    assert clock.today(shanghai, now=late_utc).isoformat() == "2025-06-20"
+    assert clock.today(ZoneInfo("UTC"), now=late_utc).isoformat() == "2025-06-19"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["taizhang"], [sys.executable, "-m", "scheduler"]])
+def test_both_entry_points_run_check_and_fail_without_a_traceback(
+    root: Path, tmp_path: Path, command: list[str]
+) -> None:
+    ok = subprocess.run(
+        [*command, *check(root, "--format", "json")],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+        cwd=tmp_path,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert len(json.loads(ok.stdout)["tasks"]) == 19
+    bad = subprocess.run(
+        [*command, *check(root, "--ledger", str(tmp_path / "无.xlsx"))],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+        cwd=tmp_path,
+    )
+    assert bad.returncode == 2
+    assert "Traceback" not in bad.stderr
+    assert "文件不存在" in bad.stderr
+
+
+def _file(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
