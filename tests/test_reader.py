@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -276,3 +278,35 @@ def test_it_never_writes_to_the_ledger(tmp_path: Path) -> None:
     before = (path.read_bytes(), path.stat().st_mtime_ns)
     read(path)
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+def _rewrite_sheet_xml(path: Path, change) -> Path:  # type: ignore[no-untyped-def]
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    parts["xl/worksheets/sheet1.xml"] = change(xml).encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize("used_range", ["A1:XFD1048576", "A1:B2"])
+def test_a_wrong_used_range_does_not_change_what_is_read(tmp_path: Path, used_range: str) -> None:
+    # WPS can save a <dimension> that is far too large or too small for the data.
+    path = write(tmp_path / "t.xlsx", {"台账": ledger([row(1, "甲"), row(2, "乙")])})
+    wrong = f'<dimension ref="{used_range}"'
+    _rewrite_sheet_xml(path, lambda xml: re.sub(r'<dimension ref="[^"]*"', wrong, xml))
+    assert [t.title for t in read(path).tasks] == ["甲", "乙"]
+
+
+def test_styled_empty_cells_far_below_the_data_are_ignored(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.xlsx", {"台账": ledger([row(1, "甲")])})
+    far = '<row r="1048576"><c r="XFD1048576" s="0"/></row></sheetData>'
+    _rewrite_sheet_xml(path, lambda xml: xml.replace("</sheetData>", far))
+    assert [t.title for t in read(path).tasks] == ["甲"]
+
+
+def test_it_reads_macro_enabled_workbooks(tmp_path: Path) -> None:
+    path = write(tmp_path / "台账.xlsm", {"台账": ledger([row(1, "甲")])})
+    assert [t.title for t in read(path).tasks] == ["甲"]
