@@ -14,7 +14,7 @@ from pathlib import Path
 
 from scheduler import __version__, clock
 from scheduler import config as config_module
-from scheduler.commands import CheckCommand
+from scheduler.commands import CheckCommand, SnapshotCommand, WeekCommand
 from scheduler.errors import TaizhangError, UsageError
 
 EXIT_OK = 0
@@ -68,6 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("table", "json"), default="table", help="输出格式：table（表格）或 json"
     )
     check.set_defaults(handler=_check)
+
+    snapshot = commands.add_parser("snapshot", help="保存今天所有任务的状态（每周跟踪用）")
+    _common(snapshot)
+    snapshot.set_defaults(handler=_snapshot)
+
+    week = commands.add_parser("week", help="各牵头单位的完成情况和本周变化")
+    _common(week)
+    week.add_argument(
+        "--format", choices=("table", "json"), default="table", help="输出格式：table（表格）或 json"
+    )
+    week.set_defaults(handler=_week)
     return parser
 
 
@@ -97,5 +108,15 @@ def _check(args: argparse.Namespace) -> int:
     settings = _settings(args)
     if args.ledger is not None and not str(args.ledger).strip():
         raise UsageError("--ledger 不能为空")
-    command = CheckCommand(settings, ledger_path=args.ledger)
-    return command.run(_today(args, settings), args.format)
+    command = CheckCommand(settings, _today(args, settings), ledger_path=args.ledger)
+    return command.run(args.format)
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    return SnapshotCommand(settings, _today(args, settings)).run()
+
+
+def _week(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    return WeekCommand(settings, _today(args, settings)).run(args.format)

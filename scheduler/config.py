@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.errors import MISSING, ConfigError
 from scheduler.model import FIELDS
+from scheduler.rules import RuleSettings
 
 DEFAULT_PATH = Path("config.toml")
 ENV_PATH = "TAIZHANG_CONFIG"
@@ -50,6 +51,14 @@ class PlanSettings:
 class AlertSettings:
     due_soon_days: int = 7
     behind_tolerance: float = 0.10
+    stale_after_days: int = 7
+    escalate_after_days: int = 14
+    review_after_days: int = 0
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    path: Path  # the SQLite file that remembers weekly snapshots (and, later, what was sent)
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,18 @@ class Settings:
     ledger: LedgerSettings
     plan: PlanSettings
     alerts: AlertSettings
+    store: StoreSettings
+
+    def rules(self) -> RuleSettings:
+        a = self.alerts
+        return RuleSettings(
+            plan_start=self.plan.start,
+            due_soon_days=a.due_soon_days,
+            behind_tolerance=a.behind_tolerance,
+            stale_after_days=a.stale_after_days,
+            escalate_after_days=a.escalate_after_days,
+            review_after_days=a.review_after_days,
+        )
 
 
 def locate(explicit: str | Path | None) -> Path:
@@ -79,6 +100,7 @@ def load(path: Path) -> Settings:
         ledger=_ledger(root.table("ledger", required=True), base),
         plan=_plan(root.table("plan", required=True)),
         alerts=_alerts(root.table("alerts")),
+        store=_store(root.table("store"), base),
     )
     root.finish()
     return settings
@@ -166,9 +188,21 @@ def _alerts(t: _Table) -> AlertSettings:
     alerts = AlertSettings(
         due_soon_days=t.integer("due_soon_days", AlertSettings.due_soon_days, 0, 365),
         behind_tolerance=t.fraction("behind_tolerance", AlertSettings.behind_tolerance),
+        stale_after_days=t.integer("stale_after_days", AlertSettings.stale_after_days, 1, 365),
+        escalate_after_days=t.integer("escalate_after_days", AlertSettings.escalate_after_days, 0, 3650),
+        review_after_days=t.integer("review_after_days", AlertSettings.review_after_days, 0, 3650),
     )
     t.finish()
     return alerts
+
+
+DEFAULT_STORE = "logs/taizhang.sqlite3"
+
+
+def _store(t: _Table, base: Path) -> StoreSettings:
+    text = t.text("path", DEFAULT_STORE)
+    t.finish()
+    return StoreSettings(path=_resolve(base, text))
 
 
 def _resolve(base: Path, text: str) -> Path:

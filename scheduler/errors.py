@@ -44,6 +44,14 @@ class LedgerError(TaizhangError):
         super().__init__(f"{where} 无法读取：{reason}")
 
 
+class StoreError(TaizhangError):
+    """The SQLite store cannot be opened or written."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        super().__init__(f"数据库 {path} 无法使用：{reason}")
+
+
 class UsageError(TaizhangError):
     """A command-line argument is not allowed."""
 

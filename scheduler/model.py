@@ -111,3 +111,70 @@ class Ledger:
     tasks: tuple[Task, ...]
     problems: tuple[Problem, ...]
     files: tuple[str, ...] = field(default=())
+
+
+class Level(enum.StrEnum):
+    """The three colours of 三色督办, worst first."""
+
+    RED = "red"
+    YELLOW = "yellow"
+    BLUE = "blue"
+
+    @property
+    def rank(self) -> int:
+        return _LEVEL_RANK[self]
+
+    @property
+    def label(self) -> str:
+        return _LEVEL_LABEL[self]
+
+
+_LEVEL_RANK = {Level.RED: 0, Level.YELLOW: 1, Level.BLUE: 2}
+_LEVEL_LABEL = {Level.RED: "红色", Level.YELLOW: "黄色", Level.BLUE: "蓝色"}
+
+
+class AlertCode(enum.StrEnum):
+    OVERDUE = "overdue"  # red: past its deadline
+    BEHIND = "behind_schedule"  # yellow: progress below 序时进度
+    STALE = "stale"  # yellow: 本周无进展
+    DUE_SOON = "due_soon"  # blue: the deadline is near
+    REVIEW_DUE = "review_due"  # blue: time to look back at a finished item (回头看)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One warning about one task on one day."""
+
+    code: AlertCode
+    level: Level
+    message: str
+    days: int | None = None
+    expected: float | None = None
+    actual: float | None = None
+    escalate: bool = False  # overdue long enough to go to the responsible leader (督办)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskState:
+    """What a snapshot remembers of a task: enough to compare weeks and to count trends."""
+
+    identity: str
+    key: str
+    sheet: str
+    no: str
+    title: str
+    lead: tuple[str, ...]
+    status: Status
+    status_text: str
+    progress: float | None
+    note: str
+    deadline_kind: DeadlineKind
+    deadline_date: date | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The state of every task on one day, by identity."""
+
+    day: date
+    tasks: dict[str, TaskState]

@@ -1,38 +1,44 @@
-"""What `taizhang check` prints: JSON for scripts, a Chinese table for people."""
+"""What the commands print: JSON for scripts, Chinese tables for people."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
 
-from scheduler.model import DeadlineKind, Ledger, Problem, Status, Task
+from scheduler.model import Alert, DeadlineKind, Problem, Status, Task, TaskState
+from scheduler.tracking import NO_SECTION, SectionFigures
+
+if TYPE_CHECKING:
+    from scheduler.pipeline import Assessment, Week
 
 STATUS_LABELS = {Status.OPEN: "未完成", Status.DONE: "已完成", Status.ONGOING: "持续推进"}
-NO_SECTION = "（未填牵头单位）"
+LEVEL_STYLES = {"red": "bold red", "yellow": "yellow", "blue": "blue"}
 
 
-def write_check_json(
-    out: TextIO, today: date, ledger: Ledger, alerts: Mapping[str, Sequence[Mapping[str, Any]]]
-) -> None:
+# --- check ---------------------------------------------------------------------------------
+
+
+def write_check_json(out: TextIO, assessment: Assessment) -> None:
     """The stable JSON contract of `taizhang check --format json`, one object on one line.
 
     Written task by task: a 50,000-row ledger would otherwise hold every dict and the whole
     text in memory at once."""
     dumps = json.JSONEncoder(ensure_ascii=False).encode
-    out.write(f'{{"today": {dumps(today.isoformat())}, "tasks": [')
-    for index, task in enumerate(ledger.tasks):
+    alerts = assessment.alerts
+    out.write(f'{{"today": {dumps(assessment.today.isoformat())}, "tasks": [')
+    for index, task in enumerate(assessment.ledger.tasks):
         out.write((", " if index else "") + dumps(task_dict(task, alerts.get(task.key, ()))))
     out.write('], "problems": ')
-    out.write(dumps([problem_dict(p) for p in ledger.problems]))
+    out.write(dumps([problem_dict(p) for p in assessment.ledger.problems]))
     out.write("}\n")
 
 
-def task_dict(task: Task, alerts: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+def task_dict(task: Task, alerts: Sequence[Alert] = ()) -> dict[str, Any]:
     deadline = task.deadline
     return {
         "key": task.key,
@@ -51,8 +57,19 @@ def task_dict(task: Task, alerts: Sequence[Mapping[str, Any]] = ()) -> dict[str,
         },
         "status": task.status.value,
         "progress": task.progress,
-        "alerts": list(alerts),
+        "alerts": [alert_dict(a) for a in alerts],
     }
+
+
+def alert_dict(alert: Alert) -> dict[str, Any]:
+    found: dict[str, Any] = {"code": alert.code.value, "level": alert.level.value}
+    for name in ("days", "expected", "actual"):
+        if getattr(alert, name) is not None:
+            found[name] = getattr(alert, name)
+    if alert.escalate:
+        found["escalate"] = True
+    found["message"] = alert.message
+    return found
 
 
 def problem_dict(problem: Problem) -> dict[str, Any]:
@@ -67,18 +84,15 @@ def problem_dict(problem: Problem) -> dict[str, Any]:
     }
 
 
-def check_table(
-    console: Console,
-    today: date,
-    ledger: Ledger,
-    alerts: Mapping[str, Sequence[Mapping[str, Any]]],
-) -> None:
+def check_table(console: Console, assessment: Assessment) -> None:
     """Tasks grouped by lead section, then the ledger's data problems."""
-    console.print(f"[bold]整改任务台账检查[/bold]（{chinese_date(today)}）")
+    ledger = assessment.ledger
+    console.print(f"[bold]整改任务台账检查[/bold]（{chinese_date(assessment.today)}）")
     for path in ledger.files:
         console.print(f"台账文件：{path}")
-    console.print(f"共 {len(ledger.tasks)} 项任务，{len(ledger.problems)} 处数据问题。\n")
-    console.print(_task_table(ledger.tasks, alerts))
+    warned = len(assessment.alerts)
+    console.print(f"共 {len(ledger.tasks)} 项任务，{warned} 项有预警，{len(ledger.problems)} 处数据问题。\n")
+    console.print(_task_table(ledger.tasks, assessment))
     if ledger.problems:
         console.print(_problem_table(ledger.problems))
     else:
@@ -95,7 +109,7 @@ def by_section(tasks: Sequence[Task]) -> dict[str, list[Task]]:
     return groups
 
 
-def _task_table(tasks: Sequence[Task], alerts: Mapping[str, Sequence[Mapping[str, Any]]]) -> Table:
+def _task_table(tasks: Sequence[Task], assessment: Assessment) -> Table:
     table = Table(title="按牵头单位列出的任务", title_justify="left")
     for name, options in (
         ("牵头单位", {"no_wrap": True}),
@@ -111,7 +125,6 @@ def _task_table(tasks: Sequence[Task], alerts: Mapping[str, Sequence[Mapping[str
         done = sum(1 for t in group if t.status is Status.DONE)
         for index, task in enumerate(group):
             label = f"{section}\n（{len(group)}项，完成{done}项）" if index == 0 else ""
-            warnings = "；".join(str(a.get("message", "")) for a in alerts.get(task.key, ()))
             table.add_row(
                 label,
                 task.no or "—",
@@ -119,10 +132,16 @@ def _task_table(tasks: Sequence[Task], alerts: Mapping[str, Sequence[Mapping[str
                 deadline_label(task),
                 STATUS_LABELS[task.status],
                 percent(task.progress),
-                warnings or "—",
+                _alerts_cell(assessment.alerts.get(task.key, ())),
             )
         table.add_section()
     return table
+
+
+def _alerts_cell(alerts: Sequence[Alert]) -> str:
+    if not alerts:
+        return "—"
+    return "\n".join(f"[{LEVEL_STYLES[a.level.value]}]{a.level.label}[/]：{a.message}" for a in alerts)
 
 
 def _problem_table(problems: Sequence[Problem]) -> Table:
@@ -132,6 +151,100 @@ def _problem_table(problems: Sequence[Problem]) -> Table:
     for p in problems:
         table.add_row(p.sheet, p.cell, p.column, p.value or "（空）", p.message)
     return table
+
+
+# --- week ----------------------------------------------------------------------------------
+
+
+def week_json(week: Week) -> str:
+    changes = week.changes
+    payload = {
+        "today": week.today.isoformat(),
+        "baseline": changes.baseline.isoformat() if changes.baseline else None,
+        "sections": [figures_dict(f) for f in week.sections],
+        "total": figures_dict(week.total),
+        "changes": {
+            "newly_done": [state_dict(s) for s in changes.newly_done],
+            "newly_overdue": [state_dict(s) for s in changes.newly_overdue],
+            "added": [state_dict(s) for s in changes.added],
+            "removed": [state_dict(s) for s in changes.removed],
+            "progress": [
+                {**state_dict(c.after), "before": c.before.progress, "after": c.after.progress}
+                for c in changes.progress
+            ],
+            "stale": [state_dict(s) for s in changes.stale],
+        },
+    }
+    return json.dumps(payload, ensure_ascii=False, indent=2)
+
+
+def figures_dict(f: SectionFigures) -> dict[str, Any]:
+    return {
+        "section": f.section,
+        "total": f.total,
+        "done": f.done,
+        "open": f.open,
+        "red": f.red,
+        "yellow": f.yellow,
+        "blue": f.blue,
+        "stale": f.stale,
+        "completion_rate": round(f.completion_rate, 4),
+    }
+
+
+def state_dict(state: TaskState) -> dict[str, Any]:
+    return {"key": state.key, "no": state.no, "title": state.title, "lead": list(state.lead)}
+
+
+def week_table(console: Console, week: Week) -> None:
+    changes = week.changes
+    console.print(f"[bold]整改任务周跟踪[/bold]（{chinese_date(week.today)}）")
+    if changes.baseline:
+        console.print(f"与{chinese_date(changes.baseline)}的快照比较。\n")
+    else:
+        console.print("还没有一周以前的快照，暂无本周变化（每周运行 taizhang snapshot 保存快照）。\n")
+    console.print(_figures_table(week))
+    for title, states in (
+        ("本周新完成", changes.newly_done),
+        ("本周新逾期", changes.newly_overdue),
+        ("新增任务", changes.added),
+        ("移除任务", changes.removed),
+        ("本周无进展", changes.stale),
+    ):
+        if states:
+            console.print(f"\n[bold]{title}（{len(states)}项）[/bold]")
+            for s in states:
+                console.print(f"  {_state_line(s)}")
+    if changes.progress:
+        console.print(f"\n[bold]进度变化（{len(changes.progress)}项）[/bold]")
+        for c in changes.progress:
+            console.print(
+                f"  {_state_line(c.after)}：{percent(c.before.progress)} → {percent(c.after.progress)}"
+            )
+
+
+def _figures_table(week: Week) -> Table:
+    table = Table(title="各牵头单位情况", title_justify="left", show_footer=True)
+    columns = ("牵头单位", "任务", "已完成", "未完成", "红色", "黄色", "蓝色", "无进展", "完成率")
+    footer = _figures_cells(week.total)
+    for index, name in enumerate(columns):
+        table.add_column(name, footer=footer[index], justify="left" if index == 0 else "right")
+    for figures in week.sections:
+        table.add_row(*_figures_cells(figures))
+    return table
+
+
+def _figures_cells(f: SectionFigures) -> list[str]:
+    counts = (f.total, f.done, f.open, f.red, f.yellow, f.blue, f.stale)
+    return [f.section, *map(str, counts), percent(f.completion_rate)]
+
+
+def _state_line(state: TaskState) -> str:
+    lead = "、".join(state.lead) or NO_SECTION
+    return f"{state.no or '—'}. {state.title}（{lead}）"
+
+
+# --- shared --------------------------------------------------------------------------------
 
 
 def deadline_label(task: Task) -> str:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+
+from scheduler.model import Deadline, DeadlineKind, Status, Task
 
 # A typical two-level header: 责任单位 over 牵头单位 | 配合单位, 整改情况 over three columns.
 TOP = [
@@ -83,3 +86,49 @@ def row(
 ) -> list[Any]:
     """One data row in the column order of `ledger`."""
     return [no, category, title, measures, leader, lead, support, deadline, status, progress, note]
+
+
+def task(
+    key: str = "整改台账!5",
+    *,
+    no: str = "1",
+    title: str = "问题",
+    lead: tuple[str, ...] = ("大气环境股",),
+    deadline: date | str | None = None,
+    status: str = "open",
+    progress: float | None = None,
+    start: date | None = None,
+    status_text: str = "正在推进",
+    note: str = "进展",
+) -> Task:
+    """A Task as the reader makes it, for tests of the pure core."""
+    if isinstance(deadline, date):
+        due = Deadline(DeadlineKind.DATE, deadline, deadline.isoformat())
+    elif deadline == "ongoing":
+        due = Deadline(DeadlineKind.ONGOING, None, "长期坚持")
+    elif deadline == "immediate":
+        due = Deadline(DeadlineKind.IMMEDIATE, None, "立行立改")
+    else:
+        due = Deadline(DeadlineKind.UNKNOWN, None, deadline or "")
+    sheet, row = key.rsplit("!", 1)
+    return Task(
+        key=key,
+        file="台账.xlsx",
+        sheet=sheet.rsplit(":", 1)[-1],
+        row=int(row),
+        no=no,
+        category="",
+        title=title,
+        measures="",
+        leader="李红梅",
+        lead=lead,
+        support=(),
+        owner="",
+        start=start,
+        deadline=due,
+        status=Status(status),
+        status_text=status_text,
+        progress=progress,
+        note=note,
+        remarks="",
+    )

@@ -30,14 +30,14 @@ JSON_TASK_KEYS = {
 }
 
 
-def check(root: Path, *args: str) -> list[str]:
-    return ["check", "--config", str(root / "config.toml"), "--today", "2025-06-20", *args]
+def check(config: Path, *args: str) -> list[str]:
+    return ["check", "--config", str(config), "--today", "2025-06-20", *args]
 
 
 def test_check_json_keeps_its_contract_on_the_sample_ledger(
-    root: Path, capsys: pytest.CaptureFixture[str]
+    sample_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(check(root, "--format", "json")) == 0
+    assert main(check(sample_config, "--format", "json")) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) == {"today", "tasks", "problems"}
     assert out["today"] == "2025-06-20"
@@ -48,7 +48,9 @@ def test_check_json_keeps_its_contract_on_the_sample_ledger(
         assert task["deadline"]["kind"] in {"date", "ongoing", "immediate", "unknown"}
         assert task["status"] in {"open", "done", "ongoing"}
         assert task["progress"] is None or 0 <= task["progress"] <= 1
-        assert task["alerts"] == []
+        for alert in task["alerts"]:
+            assert set(alert) <= {"code", "level", "days", "expected", "actual", "escalate", "message"}
+            assert alert["level"] in {"red", "yellow", "blue"} and alert["message"]
     third = out["tasks"][2]
     assert third == {
         "key": "整改台账!7",
@@ -63,8 +65,21 @@ def test_check_json_keeps_its_contract_on_the_sample_ledger(
         "deadline": {"kind": "date", "date": "2025-06-30", "text": "2025-06-30"},
         "status": "open",
         "progress": 0.8,
-        "alerts": [],
+        "alerts": [
+            {
+                "code": "behind_schedule",
+                "level": "yellow",
+                "expected": 0.94,
+                "actual": 0.8,
+                "message": "进度80%，低于序时进度94%",
+            }
+        ],
     }
+    by_no = {t["no"]: t for t in out["tasks"]}
+    assert by_no["10"]["alerts"] == [
+        {"code": "overdue", "level": "red", "days": 20, "escalate": True, "message": "已逾期20天，列入督办"}
+    ]
+    assert [a["code"] for a in by_no["12"]["alerts"]] == ["behind_schedule", "due_soon"]
     (problem,) = out["problems"]
     assert {k: problem[k] for k in ("sheet", "row", "column", "value")} == {
         "sheet": "整改台账",
@@ -76,21 +91,22 @@ def test_check_json_keeps_its_contract_on_the_sample_ledger(
 
 
 def test_check_table_groups_tasks_by_lead_section_and_lists_problems(
-    root: Path, capsys: pytest.CaptureFixture[str]
+    sample_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(check(root)) == 0
+    assert main(check(sample_config)) == 0
     out = capsys.readouterr().out
     assert "整改任务台账检查（2025年6月20日）" in out
-    assert "共 19 项任务，1 处数据问题" in out
+    assert "共 19 项任务，6 项有预警，1 处数据问题" in out
+    assert "红色：已逾期20天，列入督办" in out
     assert out.index("水环境股") < out.index("大气环境股") < out.index("数据问题（1处")
     assert "I23" in out and "待定" in out
 
 
 def test_ledger_option_overrides_the_configured_path(
-    root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    sample_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write(tmp_path / "别的台账.xlsx", {"台账": ledger([row(1, "唯一的问题")])})
-    assert main(check(root, "--ledger", str(path), "--format", "json")) == 0
+    assert main(check(sample_config, "--ledger", str(path), "--format", "json")) == 0
     tasks = json.loads(capsys.readouterr().out)["tasks"]
     assert [t["title"] for t in tasks] == ["唯一的问题"]
 
@@ -108,14 +124,14 @@ def test_ledger_option_overrides_the_configured_path(
     ],
 )
 def test_an_unreadable_ledger_exits_2_with_one_chinese_line(
-    root: Path,
+    sample_config: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     make,
     expected: str,  # type: ignore[no-untyped-def]
 ) -> None:
     path = make(tmp_path)
-    assert main(check(root, "--ledger", str(path))) == 2
+    assert main(check(sample_config, "--ledger", str(path))) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith("错误：台账文件 ")
@@ -134,17 +150,19 @@ def test_a_bad_config_exits_2_naming_the_key(tmp_path: Path, capsys: pytest.Capt
     assert "alerts.due_soon_days" in err and "-3" in err and "0 到 365" in err
 
 
-def test_a_bad_today_exits_2_in_chinese(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_today_exits_2_in_chinese(sample_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
-        main(["check", "--config", str(root / "config.toml"), "--today", "6月20日"])
+        main(["check", "--config", str(sample_config), "--today", "6月20日"])
     assert caught.value.code == 2
     err = capsys.readouterr().err
     assert "不是有效日期" in err and "YYYY-MM-DD" in err
 
 
-def test_a_bad_format_choice_is_explained_in_chinese(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_format_choice_is_explained_in_chinese(
+    sample_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit):
-        main(check(root, "--format", "xml"))
+        main(check(sample_config, "--format", "xml"))
     assert "无效的选择" in capsys.readouterr().err
 
 
@@ -158,10 +176,10 @@ def test_the_office_day_turns_at_midnight_beijing_time_not_utc() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("command", [["taizhang"], [sys.executable, "-m", "scheduler"]])
 def test_both_entry_points_run_check_and_fail_without_a_traceback(
-    root: Path, tmp_path: Path, command: list[str]
+    sample_config: Path, tmp_path: Path, command: list[str]
 ) -> None:
     ok = subprocess.run(
-        [*command, *check(root, "--format", "json")],
+        [*command, *check(sample_config, "--format", "json")],
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -171,7 +189,7 @@ def test_both_entry_points_run_check_and_fail_without_a_traceback(
     assert ok.returncode == 0, ok.stderr
     assert len(json.loads(ok.stdout)["tasks"]) == 19
     bad = subprocess.run(
-        [*command, *check(root, "--ledger", str(tmp_path / "无.xlsx"))],
+        [*command, *check(sample_config, "--ledger", str(tmp_path / "无.xlsx"))],
         capture_output=True,
         text=True,
         encoding="utf-8",
