@@ -14,7 +14,8 @@ from pathlib import Path
 
 from scheduler import __version__, clock
 from scheduler import config as config_module
-from scheduler.commands import CheckCommand, SnapshotCommand, WeekCommand
+from scheduler.addresses import is_address
+from scheduler.commands import CheckCommand, RunCommand, SendTestCommand, SnapshotCommand, WeekCommand
 from scheduler.errors import TaizhangError, UsageError
 
 EXIT_OK = 0
@@ -79,6 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=("table", "json"), default="table", help="输出格式：table（表格）或 json"
     )
     week.set_defaults(handler=_week)
+
+    run = commands.add_parser("run", help="读取台账、保存快照、发送预警邮件和办公室周报")
+    _common(run)
+    run.add_argument("--once", action="store_true", help="立即运行一次完整流程后退出")
+    run.add_argument("--dry-run", action="store_true", help="只生成并显示邮件，不发送、不记录")
+    run.set_defaults(handler=_run)
+
+    send_test = commands.add_parser("send-test", help="向指定邮箱发送每种颜色的示例邮件，检查邮件设置")
+    _common(send_test)
+    send_test.add_argument("--to", required=True, type=_address, help="收件邮箱")
+    send_test.set_defaults(handler=_send_test)
     return parser
 
 
@@ -94,6 +106,12 @@ def _day(value: str) -> date:
         raise argparse.ArgumentTypeError(
             f"“{value}”不是有效日期，应写作 YYYY-MM-DD，例如 2025-06-20"
         ) from None
+
+
+def _address(value: str) -> str:
+    if not is_address(value.strip()):
+        raise argparse.ArgumentTypeError(f"“{value}”不是有效的邮箱地址")
+    return value.strip()
 
 
 def _settings(args: argparse.Namespace) -> config_module.Settings:
@@ -120,3 +138,15 @@ def _snapshot(args: argparse.Namespace) -> int:
 def _week(args: argparse.Namespace) -> int:
     settings = _settings(args)
     return WeekCommand(settings, _today(args, settings)).run(args.format)
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if not args.once:
+        raise UsageError("请加 --once 运行一次完整流程（后台服务模式见 README）")
+    return RunCommand(settings, _today(args, settings)).run(dry_run=args.dry_run)
+
+
+def _send_test(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    return SendTestCommand(settings, _today(args, settings)).run(args.to)

@@ -12,6 +12,9 @@ from typing import Any
 
 from scheduler import pipeline
 from scheduler.config import Settings
+from scheduler.cycle import Cycle, describe, send_test
+from scheduler.errors import MISSING, ConfigError
+from scheduler.mail.layout import Draft
 from scheduler.store import Store
 
 
@@ -59,9 +62,9 @@ class SnapshotCommand(Command):
     def run(self) -> int:
         with Store.open(self.settings.store.path) as store:
             snapshot = pipeline.save_snapshot(store, self.assessment(store), self.settings)
-        from scheduler.render import chinese_date
+        from scheduler.labels import chinese_date
 
-        print(f"已保存{chinese_date(snapshot.day)}的快照：{len(snapshot.tasks)} 项任务。")  # noqa: T201
+        _say(f"已保存{chinese_date(snapshot.day)}的快照：{len(snapshot.tasks)} 项任务。")
         return 0
 
 
@@ -79,6 +82,65 @@ class WeekCommand(Command):
         else:
             render.week_table(_console(), week)
         return 0
+
+
+EXIT_PENDING = 3  # some mail could not be sent yet; it stays in the outbox and is retried
+
+
+@dataclass
+class RunCommand(Command):
+    """`taizhang run --once`: the full cycle, now."""
+
+    def run(self, *, dry_run: bool) -> int:
+        _require_office(self.settings)
+        result = Cycle(self.settings, self.today).run(dry_run=dry_run)
+        if dry_run:
+            _print_drafts(result.drafts)
+            return 0
+        for line in describe(result, str(self.settings.mail.outbox_dir)):
+            _say(line)
+        return EXIT_PENDING if result.delivery.retrying else 0
+
+
+@dataclass
+class SendTestCommand(Command):
+    """`taizhang send-test --to ADDR`: one sample message of each colour."""
+
+    def run(self, to: str) -> int:
+        delivery = send_test(self.settings, self.today, to)
+        for message in delivery.sent:
+            _say(f"已发送：{message.subject} → {to}")
+        for message, why in [*delivery.retrying, *delivery.failed]:
+            _say(f"发送失败：{message.subject}：{why}")
+        return 0 if not (delivery.retrying or delivery.failed) else EXIT_PENDING
+
+
+def _require_office(settings: Settings) -> None:
+    if not settings.mail.office:
+        raise ConfigError(
+            settings.path,
+            "mail.office",
+            MISSING,
+            "发送预警和周报需要办公室的邮箱，例如 office = [“office@example.gov.cn”]",
+        )
+
+
+def _print_drafts(drafts: list[Draft]) -> None:
+    _say(f"（试运行：共 {len(drafts)} 封邮件，不发送、不记录）")
+    for draft in drafts:
+        _say("=" * 60)
+        _say(f"收件人：{'、'.join(draft.to)}")
+        if draft.cc:
+            _say(f"抄送：{'、'.join(draft.cc)}")
+        _say(f"主题：{draft.subject}")
+        if draft.attachments:
+            _say(f"附件：{'、'.join(name for name, _ in draft.attachments)}")
+        _say("")
+        _say(draft.text)
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
 
 
 def _console() -> Any:

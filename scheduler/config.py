@@ -13,10 +13,12 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from scheduler.addresses import is_address
 from scheduler.errors import MISSING, ConfigError
 from scheduler.model import FIELDS
 from scheduler.rules import RuleSettings
@@ -54,6 +56,38 @@ class AlertSettings:
     stale_after_days: int = 7
     escalate_after_days: int = 14
     review_after_days: int = 0
+    repeat_days: int = 7
+
+
+SECURITY = ("ssl", "starttls", "none")
+TRANSPORT_NAMES = ("outbox", "smtp")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: str  # ssl | starttls | none
+    user: str | None  # None: no login (a local relay)
+    password_env: str = "TAIZHANG_SMTP_PASSWORD"
+    timeout: float = 30.0
+    ca_file: Path | None = None  # a private CA, e.g. an internal Exchange server
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    transport: str
+    outbox_dir: Path
+    sender: str
+    office: tuple[str, ...]
+    copy_support: bool = False
+    reply_days: int = 5
+    retry_backoff_seconds: int = 300
+    smtp: SmtpSettings | None = None
+
+    @property
+    def sender_address(self) -> str:
+        return parseaddr(self.sender)[1]
 
 
 @dataclass(frozen=True)
@@ -69,6 +103,9 @@ class Settings:
     plan: PlanSettings
     alerts: AlertSettings
     store: StoreSettings
+    mail: MailSettings
+    sections: dict[str, tuple[str, ...]]  # section → addresses; the contacts sheet adds more
+    leaders: dict[str, tuple[str, ...]]  # 责任领导 → addresses, for 督办 copies
 
     def rules(self) -> RuleSettings:
         a = self.alerts
@@ -101,6 +138,9 @@ def load(path: Path) -> Settings:
         plan=_plan(root.table("plan", required=True)),
         alerts=_alerts(root.table("alerts")),
         store=_store(root.table("store"), base),
+        mail=_mail(root.table("mail"), base),
+        sections=_address_book(root.table("sections")),
+        leaders=_address_book(root.table("leaders")),
     )
     root.finish()
     return settings
@@ -162,7 +202,7 @@ def _ledger(t: _Table, base: Path) -> LedgerSettings:
 
 def _columns(t: _Table) -> dict[str, tuple[str, ...]]:
     columns: dict[str, tuple[str, ...]] = {}
-    for name in list(t.keys()):
+    for name in t.names():
         if name not in FIELDS:
             raise t.unknown(name, FIELDS)
         value = t.get(name)
@@ -191,6 +231,7 @@ def _alerts(t: _Table) -> AlertSettings:
         stale_after_days=t.integer("stale_after_days", AlertSettings.stale_after_days, 1, 365),
         escalate_after_days=t.integer("escalate_after_days", AlertSettings.escalate_after_days, 0, 3650),
         review_after_days=t.integer("review_after_days", AlertSettings.review_after_days, 0, 3650),
+        repeat_days=t.integer("repeat_days", AlertSettings.repeat_days, 1, 365),
     )
     t.finish()
     return alerts
@@ -203,6 +244,65 @@ def _store(t: _Table, base: Path) -> StoreSettings:
     text = t.text("path", DEFAULT_STORE)
     t.finish()
     return StoreSettings(path=_resolve(base, text))
+
+
+DEFAULT_SENDER = "整改工作办公室 <office@example.gov.cn>"
+
+
+def _mail(t: _Table, base: Path) -> MailSettings:
+    transport = t.choice("transport", "outbox", TRANSPORT_NAMES)
+    sender = t.text("sender", DEFAULT_SENDER)
+    if not is_address(parseaddr(sender)[1]):
+        raise t.error("sender", sender, "应为发件人，例如 “沅江分局办公室 <office@example.gov.cn>”")
+    mail = MailSettings(
+        transport=transport,
+        outbox_dir=_resolve(base, t.text("outbox_dir", "logs/outbox")),
+        sender=sender,
+        office=t.addresses("office"),
+        copy_support=t.boolean("copy_support", False),
+        reply_days=t.integer("reply_days", MailSettings.reply_days, 1, 60),
+        retry_backoff_seconds=t.integer("retry_backoff_seconds", 300, 0, 86400),
+        smtp=_smtp(smtp, base) if (smtp := t.table("smtp", required=transport == "smtp")).data else None,
+    )
+    t.finish()
+    return mail
+
+
+def _smtp(t: _Table, base: Path) -> SmtpSettings:
+    security = t.choice("security", "ssl", SECURITY)
+    default_port = {"ssl": 465, "starttls": 587, "none": 25}[security]
+    user = t.get("user")
+    if user is not None and (not isinstance(user, str) or not is_address(user)):
+        # yagmail appends "@gmail.com" to a user without "@": insist on the full address.
+        allowed = "应为完整的邮箱地址（如 office@example.gov.cn）；本地中继不需要登录时删去此项"
+        raise t.error("user", user, allowed)
+    password_env = t.text("password_env", SmtpSettings.password_env)
+    if "password" in t.data:
+        allowed = f"密码不能写在配置文件里：请设置环境变量 {password_env}，或存入系统钥匙串"
+        raise t.error("password", "******", allowed)
+    ca_file = t.get("ca_file")
+    host = t.get("host", required=True)
+    if not isinstance(host, str) or not host.strip():
+        raise t.error("host", host, "应为邮件服务器地址，例如 “smtp.qq.com”")
+    smtp = SmtpSettings(
+        host=host.strip(),
+        port=t.integer("port", default_port, 1, 65535),
+        security=security,
+        user=user,
+        password_env=password_env,
+        timeout=float(t.integer("timeout", 30, 1, 600)),
+        ca_file=_resolve(base, ca_file) if isinstance(ca_file, str) and ca_file else None,
+    )
+    if ca_file is not None and smtp.ca_file is None:
+        raise t.error("ca_file", ca_file, "应为证书文件（PEM）的路径")
+    t.finish()
+    return smtp
+
+
+def _address_book(t: _Table) -> dict[str, tuple[str, ...]]:
+    book = {name: t.addresses(name, required=True) for name in t.names()}
+    t.finish()
+    return book
 
 
 def _resolve(base: Path, text: str) -> Path:
@@ -223,7 +323,7 @@ class _Table:
     def key(self, name: str) -> str:
         return f"{self.prefix}.{name}" if self.prefix else name
 
-    def keys(self) -> list[str]:
+    def names(self) -> list[str]:
         return list(self.data)
 
     def error(self, name: str, value: object, allowed: str) -> ConfigError:
@@ -274,6 +374,25 @@ class _Table:
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
             raise self.error(name, value, "应为 0 到 1 之间的小数，例如 0.10 表示 10%")
         return float(value)
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = self.get(name, default)
+        if value not in allowed:
+            raise self.error(name, value, "应为 " + "、".join(f"“{a}”" for a in allowed) + " 之一")
+        return str(value)
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.get(name, default)
+        if not isinstance(value, bool):
+            raise self.error(name, value, "应为 true 或 false（不加引号）")
+        return value
+
+    def addresses(self, name: str, *, required: bool = False) -> tuple[str, ...]:
+        value = self.get(name, None if required else [], required=required)
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(a, str) and is_address(a.strip()) for a in items) or (required and not items):
+            raise self.error(name, value, "应为邮箱地址，或邮箱地址的列表，例如 “dq@example.gov.cn”")
+        return tuple(a.strip() for a in items)
 
     def finish(self) -> None:
         for name in self.data:

@@ -52,6 +52,10 @@ class StoreError(TaizhangError):
         super().__init__(f"数据库 {path} 无法使用：{reason}")
 
 
+class CredentialsError(TaizhangError):
+    """The SMTP password is in neither the environment nor the keyring."""
+
+
 class UsageError(TaizhangError):
     """A command-line argument is not allowed."""
 

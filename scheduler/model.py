@@ -111,6 +111,7 @@ class Ledger:
     tasks: tuple[Task, ...]
     problems: tuple[Problem, ...]
     files: tuple[str, ...] = field(default=())
+    contacts: dict[str, tuple[str, ...]] = field(default_factory=dict)  # from a 联系人 sheet
 
 
 class Level(enum.StrEnum):
@@ -178,3 +179,15 @@ class Snapshot:
 
     day: date
     tasks: dict[str, TaskState]
+
+
+@dataclass(frozen=True)
+class SentItem:
+    """One warning carried by a message to one audience ("section:大气环境股", "office" …)."""
+
+    audience: str
+    identity: str
+    code: str
+    level: str
+    escalate: bool
+    day: date

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
 
-from scheduler.model import Alert, DeadlineKind, Problem, Status, Task, TaskState
+from scheduler.labels import STATUS_LABELS, chinese_date, deadline_label, percent
+from scheduler.model import Alert, Problem, Status, Task, TaskState
 from scheduler.tracking import NO_SECTION, SectionFigures
 
 if TYPE_CHECKING:
     from scheduler.pipeline import Assessment, Week
 
-STATUS_LABELS = {Status.OPEN: "未完成", Status.DONE: "已完成", Status.ONGOING: "持续推进"}
 LEVEL_STYLES = {"red": "bold red", "yellow": "yellow", "blue": "blue"}
 
 
@@ -242,25 +241,3 @@ def _figures_cells(f: SectionFigures) -> list[str]:
 def _state_line(state: TaskState) -> str:
     lead = "、".join(state.lead) or NO_SECTION
     return f"{state.no or '—'}. {state.title}（{lead}）"
-
-
-# --- shared --------------------------------------------------------------------------------
-
-
-def deadline_label(task: Task) -> str:
-    deadline = task.deadline
-    if deadline.kind is DeadlineKind.DATE and deadline.date:
-        return chinese_date(deadline.date)
-    if deadline.kind is DeadlineKind.ONGOING:
-        return "长期坚持"
-    if deadline.kind is DeadlineKind.IMMEDIATE:
-        return "立行立改"
-    return f"无法识别（{deadline.text}）" if deadline.text else "未填写"
-
-
-def chinese_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def percent(progress: float | None) -> str:
-    return "—" if progress is None else f"{progress * 100:.0f}%"

@@ -1,4 +1,4 @@
-"""The only code that touches SQLite: weekly snapshots now; the outbox and sent log later.
+"""The only code that touches SQLite: weekly snapshots, the mail outbox and what it carried.
 
 Schema changes are numbered migrations, applied in order and recorded in
 `PRAGMA user_version`, each in its own transaction, so a database is always at one
@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from scheduler.errors import StoreError
-from scheduler.model import DeadlineKind, Snapshot, Status, TaskState
+from scheduler.model import DeadlineKind, SentItem, Snapshot, Status, TaskState
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -42,9 +43,47 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (snapshot_id, identity)
         )""",
     ),
+    (
+        # Every message is written here before it is sent, and marked sent only after the
+        # server accepted it: a crash or a refused connection leaves it pending, never lost.
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            message_id TEXT NOT NULL UNIQUE,
+            day TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            audience TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            recipients TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            next_attempt_at TEXT NOT NULL,
+            last_attempt_at TEXT,
+            sent_at TEXT,
+            error TEXT,
+            refused TEXT,
+            reported INTEGER NOT NULL DEFAULT 0
+        )""",
+        # The warnings each message carries: what keeps a nag from going out twice a week.
+        """CREATE TABLE outbox_item (
+            message_id TEXT NOT NULL REFERENCES outbox(message_id) ON DELETE CASCADE,
+            audience TEXT NOT NULL,
+            identity TEXT NOT NULL,
+            code TEXT NOT NULL,
+            level TEXT NOT NULL,
+            escalate INTEGER NOT NULL,
+            day TEXT NOT NULL
+        )""",
+        "CREATE INDEX outbox_item_recent ON outbox_item (day, audience)",
+        "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
+_OUTBOX_COLUMNS = (
+    "message_id, day, kind, audience, subject, recipients, payload, status, attempts, error, refused"
+)
 _TASK_COLUMNS = (
     "identity, key, sheet, no, title, lead, status, status_text, progress, note, deadline_kind, deadline_date"
 )
@@ -151,11 +190,127 @@ class Store:
         )
         return [(date.fromisoformat(day), identity, Status(status)) for day, identity, status in rows]
 
+    # --- outbox ----------------------------------------------------------------------------
+
+    def queue(self, messages: Sequence[Queued], now: datetime) -> None:
+        """Write messages (and the warnings they carry) before anything is sent."""
+        stamp = _stamp(now)
+        with self._transaction() as conn:
+            for m in messages:
+                conn.execute(
+                    "INSERT INTO outbox (message_id, day, kind, audience, subject, recipients, payload, "
+                    "status, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                    (m.message_id, m.day.isoformat(), m.kind, m.audience, m.subject,
+                     json.dumps(list(m.recipients)), m.payload, stamp, stamp),
+                )  # fmt: skip
+                conn.executemany(
+                    "INSERT INTO outbox_item (message_id, audience, identity, code, level, escalate, day) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [_item_row(m.message_id, i) for i in m.items],
+                )
+
+    def recent_items(self, since: date) -> list[SentItem]:
+        """Warnings queued after `since` (pending, sent or failed alike): each was dealt with."""
+        rows = self._query(
+            "SELECT audience, identity, code, level, escalate, day FROM outbox_item WHERE day > ?",
+            (since.isoformat(),),
+        )
+        return [SentItem(a, i, c, lv, bool(e), date.fromisoformat(d)) for a, i, c, lv, e, d in rows]
+
+    def due_messages(self, now: datetime) -> list[OutboxMessage]:
+        """Messages to (re)try now. A message left 'sending' was cut off by a crash: the server
+        may or may not have it, so it goes again, with the same Message-ID."""
+        rows = self._query(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE status IN ('pending', 'sending') "
+            "AND next_attempt_at <= ? ORDER BY id",
+            (_stamp(now),),
+        )
+        return [_message(row) for row in rows]
+
+    def messages(self, status: str | None = None) -> list[OutboxMessage]:
+        where = "WHERE status = ?" if status else ""
+        rows = self._query(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox {where} ORDER BY id", (status,) if status else ()
+        )
+        return [_message(row) for row in rows]
+
+    def mark_attempt(self, message_id: str, now: datetime) -> None:
+        self._update(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, last_attempt_at = ? "
+            "WHERE message_id = ?",
+            (_stamp(now), message_id),
+        )
+
+    def mark_sent(self, message_id: str, now: datetime, refused: dict[str, str]) -> None:
+        self._update(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, error = NULL, refused = ? WHERE message_id = ?",
+            (_stamp(now), json.dumps(refused, ensure_ascii=False) if refused else None, message_id),
+        )
+
+    def mark_retry(self, message_id: str, error: str, retry_at: datetime) -> None:
+        self._update(
+            "UPDATE outbox SET status = 'pending', error = ?, next_attempt_at = ? WHERE message_id = ?",
+            (error, _stamp(retry_at), message_id),
+        )
+
+    def mark_failed(self, message_id: str, error: str, refused: dict[str, str]) -> None:
+        self._update(
+            "UPDATE outbox SET status = 'failed', error = ?, refused = ? WHERE message_id = ?",
+            (error, json.dumps(refused, ensure_ascii=False) if refused else None, message_id),
+        )
+
+    def unreported_failures(self) -> list[OutboxMessage]:
+        """Failed messages, and sent ones some of whose addresses were refused, not yet told to the office."""
+        rows = self._query(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE reported = 0 "
+            "AND (status = 'failed' OR (status = 'sent' AND refused IS NOT NULL)) ORDER BY id"
+        )
+        return [_message(row) for row in rows]
+
+    def mark_reported(self, message_ids: Sequence[str]) -> None:
+        with self._transaction() as conn:
+            conn.executemany(
+                "UPDATE outbox SET reported = 1 WHERE message_id = ?", [(m,) for m in message_ids]
+            )
+
+    def _update(self, sql: str, args: tuple[object, ...]) -> None:
+        with self._transaction() as conn:
+            conn.execute(sql, args)
+
     def _query(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         try:
             return self._conn.execute(sql, args).fetchall()
         except sqlite3.DatabaseError as e:
             raise StoreError(self.path, _reason(e)) from None
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A message ready to be written to the outbox."""
+
+    message_id: str
+    day: date
+    kind: str
+    audience: str
+    subject: str
+    recipients: tuple[str, ...]
+    payload: bytes
+    items: tuple[SentItem, ...]
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    message_id: str
+    day: date
+    kind: str
+    audience: str
+    subject: str
+    recipients: tuple[str, ...]
+    payload: bytes
+    status: str
+    attempts: int
+    error: str | None
+    refused: dict[str, str]
 
 
 def _row(state: TaskState) -> tuple[object, ...]:
@@ -191,6 +346,42 @@ def _state(row: tuple[Any, ...]) -> TaskState:
         deadline_kind=DeadlineKind(kind),
         deadline_date=date.fromisoformat(str(due)) if due else None,
     )
+
+
+def _item_row(message_id: str, item: SentItem) -> tuple[object, ...]:
+    return (
+        message_id,
+        item.audience,
+        item.identity,
+        item.code,
+        item.level,
+        int(item.escalate),
+        item.day.isoformat(),
+    )
+
+
+def _message(row: tuple[Any, ...]) -> OutboxMessage:
+    message_id, day, kind, audience, subject, recipients, payload, status, attempts, error, refused = row
+    return OutboxMessage(
+        message_id=message_id,
+        day=date.fromisoformat(day),
+        kind=kind,
+        audience=audience,
+        subject=subject,
+        recipients=tuple(json.loads(recipients)),
+        payload=bytes(payload),
+        status=status,
+        attempts=attempts,
+        error=error,
+        refused=json.loads(refused) if refused else {},
+    )
+
+
+def _stamp(moment: datetime) -> str:
+    """UTC, one fixed format, so that timestamps compare correctly as text in SQL."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def _reason(error: sqlite3.DatabaseError) -> str:

@@ -325,7 +325,6 @@ CONTACTS = [
     ("自然生态股", "陈立", "zr@example.gov.cn"),
     ("执法大队", "吴强", "zf@example.gov.cn"),
     ("行政审批股", "郑洁", "sp@example.gov.cn"),
-    ("计划财务股", "赵磊", "cw@example.gov.cn"),
     ("监测站", "钱进", "jc@example.gov.cn"),
 ]
 

@@ -131,3 +131,39 @@ def _cell(row: Sequence[CellValue], index: int) -> str:
         return ""
     value = row[index]
     return value.strip() if isinstance(value, str) else ""
+
+
+# A contacts sheet (the office's address book): a section column and an email column.
+CONTACT_NAMES = (
+    "股室",
+    "单位",
+    "部门",
+    "科室",
+    "股室名称",
+    "单位名称",
+    "部门名称",
+    "责任单位",
+    "牵头单位",
+    "股室(单位)",
+)
+CONTACT_EMAILS = ("邮箱", "电子邮箱", "邮件", "电子邮件", "email", "e-mail", "邮箱地址", "电子邮件地址")
+
+
+@dataclass(frozen=True)
+class ContactsHeader:
+    first_data_row: int
+    name_column: int
+    email_column: int
+    email_label: str
+
+
+def find_contacts_header(grid: Sequence[Sequence[CellValue]]) -> ContactsHeader | None:
+    names = {normalize(n).lower() for n in CONTACT_NAMES}
+    emails = {normalize(e).lower() for e in CONTACT_EMAILS}
+    for top in range(min(SEARCH_ROWS, len(grid))):
+        labels = {i: normalize(_cell(grid[top], i)).lower() for i in range(len(grid[top]))}
+        name = next((i for i, label in labels.items() if label in names), None)
+        email = next((i for i, label in labels.items() if label in emails), None)
+        if name is not None and email is not None:
+            return ContactsHeader(top + 1, name, email, _cell(grid[top], email))
+    return None

@@ -19,10 +19,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from scheduler.addresses import is_address, split_addresses
 from scheduler.dates import parse_day, parse_deadline
 from scheduler.errors import LedgerError
 from scheduler.ledger.cells import parse_progress, says_done, split_sections, text
-from scheduler.ledger.header import SEARCH_ROWS, Header, Matcher, find_header
+from scheduler.ledger.header import (
+    SEARCH_ROWS,
+    ContactsHeader,
+    Header,
+    Matcher,
+    find_contacts_header,
+    find_header,
+)
 from scheduler.ledger.workbook import Merge, SheetData, Workbook
 from scheduler.model import FIELD_LABELS, FIELDS, CellValue, DeadlineKind, Ledger, Problem, Status, Task
 
@@ -42,17 +50,22 @@ def read_ledger(
     matcher = Matcher(columns or {})
     tasks: list[Task] = []
     problems: list[Problem] = []
+    contacts: dict[str, tuple[str, ...]] = {}
     for path in paths:
         prefix = f"{path.name}:" if len(paths) > 1 else ""
         found = 0
         book = Workbook(path)
         for name in _chosen_sheets(book, sheets):
             sheet = book.sheet(name)
-            header = find_header(_header_grid(sheet), matcher)
+            grid = _header_grid(sheet)
+            header = find_header(grid, matcher)
             if header is None:
                 if sheets:
                     raise LedgerError(path, "找不到表头（前20行中没有“具体问题”“完成时限”等列名）", name)
-                continue  # an instructions or contacts sheet: not a ledger, skip quietly
+                contacts_header = find_contacts_header(grid)
+                if contacts_header is not None:  # the office's address book
+                    _read_contacts(path, sheet, contacts_header, contacts, problems)
+                continue  # an instructions sheet: not a ledger, skip quietly
             found += 1
             parser = _SheetParser(path, prefix, sheet, header, plan_start)
             parser.parse()
@@ -61,7 +74,31 @@ def read_ledger(
             del sheet, parser  # let the cells go before the next sheet is read
         if not found:
             raise LedgerError(path, "没有找到台账工作表（需要有“具体问题”或“完成时限”等列名的表头）")
-    return Ledger(tasks=tuple(tasks), problems=tuple(problems), files=tuple(str(p) for p in paths))
+    files = tuple(str(p) for p in paths)
+    return Ledger(tasks=tuple(tasks), problems=tuple(problems), files=files, contacts=contacts)
+
+
+def _read_contacts(
+    path: Path,
+    sheet: SheetData,
+    header: ContactsHeader,
+    contacts: dict[str, tuple[str, ...]],
+    problems: list[Problem],
+) -> None:
+    """Section → addresses from a contacts sheet. A bad address is a problem, never a stop."""
+    for index in range(header.first_data_row, len(sheet.rows)):
+        row = sheet.rows[index]
+        name = text(row[header.name_column]) if header.name_column < len(row) else ""
+        cell = text(row[header.email_column]) if header.email_column < len(row) else ""
+        if not name or not cell:
+            continue
+        good = [a for a in split_addresses(cell) if is_address(a)]
+        if len(good) != len(split_addresses(cell)):
+            ref = f"{_letters(header.email_column)}{index + 1}"
+            message = f"“{name}”的邮箱地址无法识别，请填写如 dq@example.gov.cn 的地址"
+            problems.append(Problem(str(path), sheet.name, index + 1, header.email_label, ref, cell, message))
+        if good:
+            contacts[name] = tuple(dict.fromkeys((*contacts.get(name, ()), *good)))
 
 
 def _chosen_sheets(book: Workbook, wanted: Sequence[str]) -> list[str]:

@@ -1,0 +1,37 @@
+"""The SMTP password: from an environment variable, or else the system keyring.
+
+Never from config.toml, never into a log, and never an interactive prompt: the service runs
+with nobody at the keyboard, and yagmail would otherwise ask on the terminal.
+"""
+
+from __future__ import annotations
+
+import os
+
+KEYRING_SERVICE = "taizhang"
+
+
+def smtp_password(env_name: str, user: str) -> str | None:
+    value = os.environ.get(env_name)
+    if value:
+        return value
+    return _from_keyring(user)
+
+
+def store_in_keyring(user: str, password: str) -> None:
+    import keyring
+
+    keyring.set_password(KEYRING_SERVICE, user, password)
+
+
+def _from_keyring(user: str) -> str | None:
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:
+        return None
+    try:
+        found = keyring.get_password(KEYRING_SERVICE, user)
+    except (KeyringError, RuntimeError):  # no keyring backend on this machine
+        return None
+    return str(found) if found else None

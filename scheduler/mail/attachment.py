@@ -1,0 +1,74 @@
+"""A section's rows of the ledger as a small .xlsx, attached to its warning email."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.worksheet import Worksheet
+
+from scheduler.labels import STATUS_LABELS, deadline_label, percent
+from scheduler.model import Alert, Task
+
+HEADER = (
+    "序号",
+    "具体问题",
+    "整改措施",
+    "牵头单位",
+    "配合单位",
+    "完成时限",
+    "整改状态",
+    "完成进度",
+    "整改进展",
+    "预警",
+)
+WIDTHS = (6, 36, 40, 14, 18, 16, 10, 9, 40, 30)
+FILLS = {"red": "FFF1F0", "yellow": "FFFBE6", "blue": "E6F4FF"}
+
+
+def section_workbook(section: str, tasks: Sequence[Task], alerts: Mapping[str, Sequence[Alert]]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = _sheet_title(section)
+    ws.append(HEADER)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+    for task in tasks:
+        found = alerts.get(task.key, ())
+        append_text_row(ws, [
+            task.no, task.title, task.measures, "、".join(task.lead), "、".join(task.support),
+            deadline_label(task), task.status_text or STATUS_LABELS[task.status], percent(task.progress),
+            task.note, "；".join(a.message for a in found),
+        ])  # fmt: skip
+        if found:
+            worst = min(found, key=lambda a: a.level.rank)
+            for cell in ws[ws.max_row]:
+                cell.fill = PatternFill("solid", fgColor=FILLS[worst.level.value])
+    for index, width in enumerate(WIDTHS):
+        ws.column_dimensions[chr(65 + index)].width = width
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def append_text_row(ws: Worksheet, values: Sequence[object]) -> None:
+    """Append a row whose text is stored as text. openpyxl turns any string starting with "="
+    into a formula; ledger text such as "=HYPERLINK(…)" must never run in a reader's Excel
+    (CSV/Excel injection). Text starting with +, - or @ is stored as text already."""
+    ws.append(list(values))
+    for cell in ws[ws.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
+
+
+def _sheet_title(section: str) -> str:
+    cleaned = "".join(ch for ch in section if ch not in "[]:*?/\\")
+    return (cleaned or "整改任务")[:31]

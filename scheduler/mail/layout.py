@@ -1,0 +1,483 @@
+"""How messages look: subject, HTML (inline styles, tables: what QQ Mail, 163 Mail and
+Outlook all render) and a plain-text alternative. Pure. All ledger text is HTML-escaped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from html import escape
+
+from scheduler.labels import LEVEL_NAMES, chinese_date, deadline_label, month_day, percent
+from scheduler.mail.compose import CODE_WORDS, Entry, Failure, SectionMail, SummaryFacts
+from scheduler.model import Alert, AlertCode, Level, Problem, SentItem, TaskState
+from scheduler.tracking import Changes, SectionFigures
+
+FONT = "'Microsoft YaHei','PingFang SC','Hiragino Sans GB',SimSun,Arial,sans-serif"
+COLOURS = {Level.RED: "#d9363e", Level.YELLOW: "#d48806", Level.BLUE: "#1677ff"}
+TINTS = {Level.RED: "#fff1f0", Level.YELLOW: "#fffbe6", Level.BLUE: "#e6f4ff"}
+DONE_COLOUR = "#52c41a"
+OPEN_COLOUR = "#d9d9d9"
+GROUP_TITLES = {
+    Level.RED: "已逾期",
+    Level.YELLOW: "进度滞后或本周无进展",
+    Level.BLUE: "临近完成时限或需“回头看”",
+}
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A message laid out and addressed, not yet MIME."""
+
+    kind: str  # section | unrouted | summary | test
+    audience: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    html: str
+    text: str
+    attachments: tuple[tuple[str, bytes], ...] = ()
+    items: tuple[SentItem, ...] = ()
+
+
+# --- section warnings -------------------------------------------------------------------------
+
+
+def section_subject(mail: SectionMail, day: date) -> str:
+    counts = "、".join(f"{CODE_WORDS[code]}{n}项" for code, n in mail.counts().items())
+    tag = "【整改预警·督办】" if any(e.escalated for e in mail.entries) else "【整改预警】"
+    if not mail.routed:
+        tag = tag.replace("】", "·无收件人】", 1)
+    return f"{tag}{mail.section}：{counts}（{chinese_date(day)}）"
+
+
+def action(alert: Alert, reply: date) -> str:
+    """What the section is asked to do about a warning."""
+    by = month_day(reply)
+    if alert.code is AlertCode.OVERDUE:
+        text = f"请于{by}前报送整改进展和逾期原因"
+        return text + "（已列入督办）" if alert.escalate else text
+    if alert.code is AlertCode.BEHIND:
+        return f"请加快推进，于{by}前报送整改进展"
+    if alert.code is AlertCode.STALE:
+        return f"请于{by}前在台账中更新整改进展"
+    if alert.code is AlertCode.REVIEW_DUE:
+        return f"请开展“回头看”，于{by}前报送情况"
+    return "请确保按期完成，完成后及时在台账中更新整改状态"
+
+
+def section_html(mail: SectionMail, day: date, reply: date, office_name: str) -> str:
+    section = escape(mail.section)
+    intro = (
+        f"根据《整改任务台账》（截至{chinese_date(day)}），{section}牵头的以下整改任务需要关注，"
+        f"请按要求于<b>{month_day(reply)}</b>前办理。"
+    )
+    if not mail.routed:
+        intro = (
+            f'<b style="color:{COLOURS[Level.RED]};">{section}未设置邮箱</b>（在 config.toml 的 [sections] '
+            "或台账的“联系人”工作表中填写），以下预警请办公室转交。<br>" + intro
+        )
+    parts = [_header("整改任务预警提醒", f"{section} · {chinese_date(day)}"), _paragraph(intro), _chips(mail)]
+    for level, entries in _by_level(mail.entries):
+        parts.append(_group_heading(level, len(entries)))
+        parts.extend(_task_card(e, reply) for e in entries)
+    parts.append(_paragraph("附件为贵股室牵头的全部整改任务（台账摘录），供核对和更新进展。", small=True))
+    parts.append(_footer(office_name))
+    return _page(mail.section, parts)
+
+
+def section_text(mail: SectionMail, day: date, reply: date, office_name: str) -> str:
+    lines = [f"{mail.section}：", ""]
+    if not mail.routed:
+        lines += [f"{mail.section}未设置邮箱，以下预警请办公室转交。", ""]
+    lines.append(
+        f"根据《整改任务台账》（截至{chinese_date(day)}），{mail.section}牵头的以下整改任务需要关注，"
+        f"请按要求于{month_day(reply)}前办理。"
+    )
+    for level, entries in _by_level(mail.entries):
+        lines += ["", f"【{LEVEL_NAMES[level]}：{GROUP_TITLES[level]}】（{len(entries)}项）"]
+        for e in entries:
+            lines += _task_lines(e, reply)
+    lines += [
+        "",
+        "附件为贵股室牵头的全部整改任务（台账摘录）。",
+        "",
+        f"{office_name}（本邮件由台账预警系统自动发送）",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _by_level(entries: Sequence[Entry]) -> Iterable[tuple[Level, list[Entry]]]:
+    for level in (Level.RED, Level.YELLOW, Level.BLUE):
+        found = [e for e in entries if e.level is level]
+        if found:
+            yield level, sorted(found, key=_urgency)
+
+
+def _urgency(entry: Entry) -> tuple[int, str]:
+    """Within a colour: longest overdue first, then the nearest deadline."""
+    days = max((a.days or 0) for a in entry.alerts)
+    return (-days if entry.level is Level.RED else days, entry.task.no)
+
+
+def _progress_line(entry: Entry) -> str:
+    behind = next((a for a in entry.alerts if a.code is AlertCode.BEHIND), None)
+    line = percent(entry.task.progress) if entry.task.progress is not None else "未填写"
+    if behind and behind.expected is not None:
+        line += f"（序时进度{percent(behind.expected)}）"
+    return line
+
+
+def _deadline_line(entry: Entry) -> str:
+    dated = [a.message for a in entry.alerts if a.code in (AlertCode.OVERDUE, AlertCode.DUE_SOON)]
+    return deadline_label(entry.task) + (f"（{dated[0]}）" if dated else "")
+
+
+def _task_lines(entry: Entry, reply: date) -> list[str]:
+    task = entry.task
+    worst = min(entry.alerts, key=lambda a: a.level.rank)
+    return [
+        f"{task.no or '—'}. {task.title}",
+        f"   预警：{'；'.join(a.message for a in entry.alerts)}",
+        f"   完成时限：{_deadline_line(entry)}",
+        f"   完成进度：{_progress_line(entry)}",
+        f"   最新进展：{task.note or '（台账中未填写）'}",
+        f"   请办理：{action(worst, reply)}",
+    ]
+
+
+def _task_card(entry: Entry, reply: date) -> str:
+    task = entry.task
+    worst = min(entry.alerts, key=lambda a: a.level.rank)
+    colour = COLOURS[entry.level]
+    badges = " ".join(_badge(a) for a in entry.alerts)
+    rows = [
+        ("完成时限", escape(_deadline_line(entry))),
+        ("完成进度", escape(_progress_line(entry))),
+        (
+            "最新进展",
+            escape(task.note) if task.note else '<span style="color:#8c8c8c;">（台账中未填写）</span>',
+        ),
+        ("请办理", f'<b style="color:{colour};">{escape(action(worst, reply))}</b>'),
+    ]
+    cells = "".join(
+        f'<tr><td width="72" valign="top" style="padding:3px 8px 3px 0;color:#8c8c8c;white-space:nowrap;">{k}</td>'
+        f'<td valign="top" style="padding:3px 0;">{v}</td></tr>'
+        for k, v in rows
+    )
+    title = f"{escape(task.no)}. {escape(task.title)}" if task.no else escape(task.title)
+    return (
+        f'<tr><td style="padding:0 24px 12px 24px;">'
+        f'<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
+        f'style="border:1px solid #e8e8e8;border-left:4px solid {colour};">'
+        f'<tr><td style="padding:10px 12px 4px 12px;font-weight:bold;">{title}</td></tr>'
+        f'<tr><td style="padding:0 12px 4px 12px;">{badges}</td></tr>'
+        f'<tr><td style="padding:0 12px 10px 12px;"><table role="presentation" width="100%" cellpadding="0" '
+        f'cellspacing="0" border="0" style="font-size:13px;">{cells}</table></td></tr>'
+        f"</table></td></tr>"
+    )
+
+
+def _badge(alert: Alert) -> str:
+    colour = COLOURS[alert.level]
+    return (
+        f'<span style="display:inline-block;padding:1px 6px;margin:0 4px 2px 0;border:1px solid {colour};'
+        f'color:{colour};background:{TINTS[alert.level]};font-size:12px;">{escape(alert.message)}</span>'
+    )
+
+
+def _chips(mail: SectionMail) -> str:
+    chips = []
+    for code, n in mail.counts().items():
+        level = next(a.level for e in mail.entries for a in e.alerts if a.code is code)
+        chips.append(
+            f'<td style="padding:6px 12px;background:{TINTS[level]};color:{COLOURS[level]};'
+            f'font-weight:bold;border:1px solid {COLOURS[level]};">{CODE_WORDS[code]} {n} 项</td>'
+            '<td width="8"></td>'
+        )
+    return (
+        '<tr><td style="padding:0 24px 16px 24px;"><table role="presentation" cellpadding="0" cellspacing="0" '
+        f'border="0"><tr>{"".join(chips)}</tr></table></td></tr>'
+    )
+
+
+def _group_heading(level: Level, count: int) -> str:
+    return (
+        f'<tr><td style="padding:8px 24px 8px 24px;"><div style="padding:6px 10px;background:{COLOURS[level]};'
+        f'color:#ffffff;font-weight:bold;">{LEVEL_NAMES[level]}：{GROUP_TITLES[level]}（{count}项）</div></td></tr>'
+    )
+
+
+# --- the office summary -----------------------------------------------------------------------
+
+
+def summary_subject(total: SectionFigures, day: date) -> str:
+    return (
+        f"【整改周报】{chinese_date(day)}：共{total.total}项，已完成{total.done}项，"
+        f"红色{total.red}项、黄色{total.yellow}项、蓝色{total.blue}项"
+    )
+
+
+def summary_html(
+    day: date,
+    sections: Sequence[SectionFigures],
+    total: SectionFigures,
+    changes: Changes,
+    facts: SummaryFacts,
+    office_name: str,
+) -> str:
+    parts = [
+        _header("整改任务周报", f"{escape(office_name)} · {chinese_date(day)}"),
+        _paragraph(
+            f"截至{chinese_date(day)}，台账共 <b>{total.total}</b> 项整改任务，已完成 <b>{total.done}</b> 项"
+            f"（完成率 {percent(total.completion_rate)}），未完成 {total.open} 项，其中"
+            f'<b style="color:{COLOURS[Level.RED]};">红色 {total.red}</b> 项、'
+            f'<b style="color:{COLOURS[Level.YELLOW]};">黄色 {total.yellow}</b> 项、'
+            f'<b style="color:{COLOURS[Level.BLUE]};">蓝色 {total.blue}</b> 项，本周无进展 {total.stale} 项。'
+        ),
+        _section_title("各牵头单位情况"),
+        _bar_chart(sections),
+        _figures_table(sections, total),
+        _section_title("本周变化"),
+        _changes_block(changes),
+    ]
+    for note in facts.notes:
+        parts.append(_paragraph(f'<b style="color:{COLOURS[Level.RED]};">请注意：</b>{escape(note)}'))
+    if facts.unrouted:
+        parts += [_section_title("未能送达股室的预警"), _unrouted_block(facts.unrouted)]
+    if facts.failures:
+        parts += [_section_title("投递失败的邮件"), _failures_block(facts.failures)]
+    parts += [_section_title(f"台账数据问题（{len(facts.problems)}处）"), _problems_block(facts.problems)]
+    parts.append(_footer(office_name))
+    return _page("整改任务周报", parts)
+
+
+def summary_text(
+    day: date,
+    sections: Sequence[SectionFigures],
+    total: SectionFigures,
+    changes: Changes,
+    facts: SummaryFacts,
+    office_name: str,
+) -> str:
+    lines = [
+        f"整改任务周报（{chinese_date(day)}）",
+        "",
+        f"共 {total.total} 项，已完成 {total.done} 项（完成率 {percent(total.completion_rate)}），未完成 {total.open} 项；"
+        f"红色 {total.red} 项，黄色 {total.yellow} 项，蓝色 {total.blue} 项，本周无进展 {total.stale} 项。",
+        "",
+        "各牵头单位情况（任务/已完成/红/黄/蓝/完成率）：",
+    ]
+    for f in sections:
+        lines.append(
+            f"  {f.section}：{f.total}/{f.done}/{f.red}/{f.yellow}/{f.blue}/{percent(f.completion_rate)}"
+        )
+    lines += ["", "本周变化："]
+    lines += [f"  {line}" for line in _change_lines(changes)] or ["  无"]
+    lines += [f"请注意：{note}" for note in facts.notes]
+    if facts.unrouted:
+        lines += ["", "未能送达股室的预警："]
+        for mail in facts.unrouted:
+            lines += [f"  {mail.section}：{e.task.no}. {e.task.title}" for e in mail.entries]
+    if facts.failures:
+        lines += ["", "投递失败的邮件："]
+        lines += [f"  {f.subject}：{'、'.join(f.addresses)}（{f.error}）" for f in facts.failures]
+    lines += ["", f"台账数据问题（{len(facts.problems)}处）："]
+    lines += [f"  {p.sheet} {p.cell}（{p.column}）“{p.value}”：{p.message}" for p in facts.problems] or [
+        "  无"
+    ]
+    lines += ["", f"{office_name}（本邮件由台账预警系统自动发送）"]
+    return "\n".join(lines) + "\n"
+
+
+def _bar_chart(sections: Sequence[SectionFigures]) -> str:
+    """Stacked bars built from table cells: images and CSS charts do not survive every mail
+    client, table cells with bgcolor do (Outlook included)."""
+    width = 300
+    biggest = max((f.total for f in sections), default=0) or 1
+    rows = []
+    for f in sections:
+        segments = [
+            (f.red, COLOURS[Level.RED]),
+            (f.yellow, COLOURS[Level.YELLOW]),
+            (f.blue, COLOURS[Level.BLUE]),
+            (f.open - f.red - f.yellow - f.blue, OPEN_COLOUR),
+            (f.done, DONE_COLOUR),
+        ]
+        cells = "".join(
+            f'<td width="{round(n * width / biggest)}" height="14" bgcolor="{colour}" '
+            f'style="background:{colour};font-size:0;line-height:0;">&nbsp;</td>'
+            for n, colour in segments
+            if n > 0
+        )
+        rest = width - sum(round(n * width / biggest) for n, _ in segments if n > 0)
+        if rest > 0:
+            cells += f'<td width="{rest}" style="font-size:0;line-height:0;">&nbsp;</td>'
+        rows.append(
+            f'<tr><td style="padding:3px 8px 3px 0;white-space:nowrap;font-size:13px;">{escape(f.section)}</td>'
+            f'<td style="padding:3px 0;"><table role="presentation" cellpadding="0" cellspacing="0" border="0" '
+            f'width="{width}"><tr>{cells}</tr></table></td>'
+            f'<td style="padding:3px 0 3px 8px;font-size:13px;white-space:nowrap;">{f.done}/{f.total}</td></tr>'
+        )
+    legend = " ".join(
+        f'<span style="color:{colour};">■</span> {name}'
+        for name, colour in (
+            ("红色", COLOURS[Level.RED]),
+            ("黄色", COLOURS[Level.YELLOW]),
+            ("蓝色", COLOURS[Level.BLUE]),
+            ("其他未完成", OPEN_COLOUR),
+            ("已完成", DONE_COLOUR),
+        )
+    )
+    return (
+        '<tr><td style="padding:0 24px 8px 24px;"><table role="presentation" cellpadding="0" cellspacing="0" '
+        f'border="0">{"".join(rows)}</table><div style="font-size:12px;color:#595959;padding-top:6px;">'
+        f"{legend}（已完成/任务数）</div></td></tr>"
+    )
+
+
+def _figures_table(sections: Sequence[SectionFigures], total: SectionFigures) -> str:
+    head = ("牵头单位", "任务", "已完成", "未完成", "红色", "黄色", "蓝色", "无进展", "完成率")
+    th = "".join(
+        f'<th style="padding:4px 6px;border:1px solid #d9d9d9;background:#fafafa;white-space:nowrap;">{h}</th>'
+        for h in head
+    )
+    body = "".join(_figures_row(f, bold=False) for f in sections) + _figures_row(total, bold=True)
+    return (
+        '<tr><td style="padding:8px 24px 8px 24px;"><table cellpadding="0" cellspacing="0" border="0" '
+        f'style="border-collapse:collapse;font-size:13px;width:100%;"><tr>{th}</tr>{body}</table></td></tr>'
+    )
+
+
+def _figures_row(f: SectionFigures, *, bold: bool) -> str:
+    values = (f.total, f.done, f.open, f.red, f.yellow, f.blue, f.stale)
+    colours = (None, None, None, COLOURS[Level.RED], COLOURS[Level.YELLOW], COLOURS[Level.BLUE], None)
+    weight = "font-weight:bold;" if bold else ""
+    cells = [f'<td style="padding:4px 6px;border:1px solid #d9d9d9;{weight}">{escape(f.section)}</td>']
+    for value, colour in zip(values, colours, strict=True):
+        style = f"color:{colour};" if colour and value else ""
+        cells.append(
+            f'<td align="right" style="padding:4px 6px;border:1px solid #d9d9d9;{weight}{style}">{value}</td>'
+        )
+    cells.append(
+        f'<td align="right" style="padding:4px 6px;border:1px solid #d9d9d9;{weight}">'
+        f"{percent(f.completion_rate)}</td>"
+    )
+    return f"<tr>{''.join(cells)}</tr>"
+
+
+def _change_lines(changes: Changes) -> list[str]:
+    if changes.baseline is None:
+        return ["还没有一周以前的快照，下周起列出本周变化。"]
+    lines = []
+    for title, states in (
+        ("新完成", changes.newly_done),
+        ("新逾期", changes.newly_overdue),
+        ("新增任务", changes.added),
+        ("移除任务", changes.removed),
+        ("本周无进展", changes.stale),
+    ):
+        if states:
+            lines.append(f"{title}（{len(states)}项）：" + "；".join(_state_name(s) for s in states))
+    if changes.progress:
+        moved = "；".join(
+            f"{_state_name(c.after)} {percent(c.before.progress)}→{percent(c.after.progress)}"
+            for c in changes.progress
+        )
+        lines.append(f"进度变化（{len(changes.progress)}项）：{moved}")
+    return lines or [f"与{chinese_date(changes.baseline)}相比没有变化。"]
+
+
+def _state_name(state: TaskState) -> str:
+    lead = "、".join(state.lead) or "未填牵头单位"
+    return f"{state.no or '—'}.{state.title}（{lead}）"
+
+
+def _changes_block(changes: Changes) -> str:
+    items = "".join(f'<li style="margin:0 0 4px 0;">{escape(line)}</li>' for line in _change_lines(changes))
+    return f'<tr><td style="padding:0 24px 8px 24px;"><ul style="margin:0;padding-left:20px;">{items}</ul></td></tr>'
+
+
+def _unrouted_block(unrouted: Sequence[SectionMail]) -> str:
+    items = "".join(
+        f"<li>{escape(m.section)}（未设置邮箱）：{len(m.entries)}项预警，已另发邮件给办公室，请转交</li>"
+        for m in unrouted
+    )
+    return f'<tr><td style="padding:0 24px 8px 24px;"><ul style="margin:0;padding-left:20px;">{items}</ul></td></tr>'
+
+
+def _failures_block(failures: Sequence[Failure]) -> str:
+    items = "".join(
+        f"<li>{escape(f.subject)}：{escape('、'.join(f.addresses))}（{escape(f.error)}）</li>"
+        for f in failures
+    )
+    return (
+        f'<tr><td style="padding:0 24px 8px 24px;"><ul style="margin:0;padding-left:20px;">{items}</ul>'
+        '<div style="font-size:12px;color:#595959;">请核对这些邮箱地址（config.toml 的 [sections] 或台账“联系人”工作表）。</div>'
+        "</td></tr>"
+    )
+
+
+def _problems_block(problems: Sequence[Problem]) -> str:
+    if not problems:
+        return _paragraph("未发现数据问题。")
+    head = "".join(
+        f'<th style="padding:4px 6px;border:1px solid #d9d9d9;background:#fafafa;">{h}</th>'
+        for h in ("工作表", "单元格", "列", "内容", "问题")
+    )
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f'<td style="padding:4px 6px;border:1px solid #d9d9d9;white-space:nowrap;">{escape(v)}</td>'
+            for v in (p.sheet, p.cell, p.column, p.value or "（空）")
+        )
+        + f'<td style="padding:4px 6px;border:1px solid #d9d9d9;">{escape(p.message)}</td></tr>'
+        for p in problems
+    )
+    return (
+        '<tr><td style="padding:0 24px 8px 24px;"><table cellpadding="0" cellspacing="0" border="0" '
+        f'style="border-collapse:collapse;font-size:12px;width:100%;"><tr>{head}</tr>{rows}</table></td></tr>'
+    )
+
+
+# --- shared pieces ----------------------------------------------------------------------------
+
+
+def _page(title: str, rows: Sequence[str]) -> str:
+    return (
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title></head>"
+        '<body style="margin:0;padding:0;background:#f0f2f5;">'
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
+        'style="background:#f0f2f5;"><tr><td align="center" style="padding:16px 8px;">'
+        '<table role="presentation" width="680" cellpadding="0" cellspacing="0" border="0" '
+        f'style="width:680px;max-width:100%;background:#ffffff;border:1px solid #e8e8e8;font-family:{FONT};'
+        f'font-size:14px;line-height:1.6;color:#262626;text-align:left;">{"".join(rows)}</table>'
+        "</td></tr></table></body></html>"
+    )
+
+
+def _header(title: str, subtitle: str) -> str:
+    return (
+        '<tr><td style="padding:20px 24px 12px 24px;border-bottom:3px solid #1f4e79;">'
+        f'<div style="font-size:20px;font-weight:bold;color:#1f4e79;">{title}</div>'
+        f'<div style="font-size:13px;color:#595959;">{subtitle}</div></td></tr>'
+    )
+
+
+def _section_title(title: str) -> str:
+    return f'<tr><td style="padding:16px 24px 6px 24px;font-size:16px;font-weight:bold;color:#1f4e79;">{title}</td></tr>'
+
+
+def _paragraph(html: str, *, small: bool = False) -> str:
+    size = "font-size:12px;color:#595959;" if small else ""
+    return f'<tr><td style="padding:14px 24px 10px 24px;{size}">{html}</td></tr>'
+
+
+def _footer(office_name: str) -> str:
+    return (
+        '<tr><td style="padding:16px 24px 20px 24px;border-top:1px solid #e8e8e8;font-size:12px;color:#8c8c8c;">'
+        f"{escape(office_name)} · 本邮件由台账预警系统根据《整改任务台账》自动生成。"
+        "如台账信息有误，请直接在台账中更正；如有疑问请联系办公室。</td></tr>"
+    )
