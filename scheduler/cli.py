@@ -15,7 +15,14 @@ from pathlib import Path
 from scheduler import __version__, clock
 from scheduler import config as config_module
 from scheduler.addresses import is_address
-from scheduler.commands import CheckCommand, RunCommand, SendTestCommand, SnapshotCommand, WeekCommand
+from scheduler.commands import (
+    CheckCommand,
+    RunCommand,
+    SendTestCommand,
+    SetPasswordCommand,
+    SnapshotCommand,
+    WeekCommand,
+)
 from scheduler.errors import TaizhangError, UsageError
 
 EXIT_OK = 0
@@ -91,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(send_test)
     send_test.add_argument("--to", required=True, type=_address, help="收件邮箱")
     send_test.set_defaults(handler=_send_test)
+
+    password = commands.add_parser("set-password", help="把邮箱密码（授权码）存入系统钥匙串")
+    _common(password)
+    password.set_defaults(handler=_set_password)
     return parser
 
 
@@ -150,3 +161,8 @@ def _run(args: argparse.Namespace) -> int:
 def _send_test(args: argparse.Namespace) -> int:
     settings = _settings(args)
     return SendTestCommand(settings, _today(args, settings)).run(args.to)
+
+
+def _set_password(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    return SetPasswordCommand(settings, _today(args, settings)).run()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -12,8 +13,9 @@ from typing import Any
 
 from scheduler import pipeline
 from scheduler.config import Settings
+from scheduler.credentials import store_in_keyring
 from scheduler.cycle import Cycle, describe, send_test
-from scheduler.errors import MISSING, ConfigError
+from scheduler.errors import MISSING, ConfigError, UsageError
 from scheduler.mail.layout import Draft
 from scheduler.store import Store
 
@@ -113,6 +115,32 @@ class SendTestCommand(Command):
         for message, why in [*delivery.retrying, *delivery.failed]:
             _say(f"发送失败：{message.subject}：{why}")
         return 0 if not (delivery.retrying or delivery.failed) else EXIT_PENDING
+
+
+@dataclass
+class SetPasswordCommand(Command):
+    """`taizhang set-password`: keep the SMTP password in the system keyring, not in a file."""
+
+    def run(self, read_password: Callable[[str], str] = getpass.getpass) -> int:
+        smtp = self.settings.mail.smtp
+        if smtp is None or not smtp.user:
+            raise ConfigError(
+                self.settings.path,
+                "mail.smtp.user",
+                MISSING,
+                "请先在 [mail.smtp] 中填写 user（完整的邮箱地址）",
+            )
+        password = read_password(f"请输入 {smtp.user} 的密码（授权码），输入时不显示：")
+        if not password:
+            raise UsageError("没有输入密码，未保存")
+        try:
+            store_in_keyring(smtp.user, password)
+        except Exception as e:  # keyring raises many kinds, all meaning "no usable keyring here"
+            raise UsageError(
+                f"本机没有可用的系统钥匙串（{type(e).__name__}），请改用环境变量 {smtp.password_env}"
+            ) from None
+        _say(f"已把 {smtp.user} 的密码存入系统钥匙串。")
+        return 0
 
 
 def _require_office(settings: Settings) -> None:

@@ -204,3 +204,27 @@ def test_both_entry_points_run_check_and_fail_without_a_traceback(
 def _file(path: Path, content: bytes) -> Path:
     path.write_bytes(content)
     return path
+
+
+def test_run_needs_the_office_address(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[ledger]\npath = "a.xlsx"\n[plan]\nstart = 2025-01-17\n', encoding="utf-8")
+    assert main(["run", "--once", "--config", str(cfg)]) == 2
+    assert "mail.office" in capsys.readouterr().err
+
+
+def test_run_on_the_sample_writes_eml_files_to_the_outbox_folder(
+    sample_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = sample_config.read_text(encoding="utf-8").replace(
+        '"logs/outbox"', f'"{(tmp_path / "out").as_posix()}"'
+    )
+    sample_config.write_text(text, encoding="utf-8")
+    assert main(["run", "--once", "--config", str(sample_config), "--today", "2025-06-20"]) == 0
+    out = capsys.readouterr().out
+    assert "已生成 7 封邮件" in out and "没有真正发出" in out
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert len(names) == 7 and all(n.startswith("2025-06-20_") and n.endswith(".eml") for n in names)
+    assert any("计划财务股" in n for n in names)  # no address: sent to the office, flagged
+    assert main(["run", "--once", "--config", str(sample_config), "--today", "2025-06-20"]) == 0
+    assert len(list((tmp_path / "out").iterdir())) == 7

@@ -148,3 +148,71 @@ def test_it_finds_the_config_from_the_option_then_the_environment(monkeypatch: p
     monkeypatch.setenv(config.ENV_PATH, "/etc/taizhang.toml")
     assert config.locate(None) == Path("/etc/taizhang.toml")
     assert config.locate("x.toml") == Path("x.toml")
+
+
+SMTP = """
+[mail]
+transport = "smtp"
+office = ["office@example.gov.cn"]
+[mail.smtp]
+host = "smtp.qq.com"
+user = "office@example.gov.cn"
+"""
+
+
+def test_the_mail_settings_have_working_defaults(tmp_path: Path) -> None:
+    settings = config.load(write(tmp_path, GOOD))
+    assert settings.mail.transport == "outbox"
+    assert settings.mail.outbox_dir == tmp_path.resolve() / "logs" / "outbox"
+    assert settings.alerts.repeat_days == 7
+    assert settings.store.path == tmp_path.resolve() / "logs" / "taizhang.sqlite3"
+
+
+def test_smtp_settings_default_the_port_from_the_security(tmp_path: Path) -> None:
+    smtp = config.load(write(tmp_path, GOOD + SMTP)).mail.smtp
+    assert smtp is not None and (smtp.port, smtp.security, smtp.timeout) == (465, "ssl", 30.0)
+    smtp = config.load(write(tmp_path, GOOD + SMTP + 'security = "starttls"\n')).mail.smtp
+    assert smtp is not None and smtp.port == 587
+
+
+def test_a_password_in_the_config_is_refused_and_not_echoed(tmp_path: Path) -> None:
+    e = error(tmp_path, GOOD + SMTP + 'password = "secret-code"\n')
+    assert e.key == "mail.smtp.password"
+    assert "secret-code" not in e.message
+    assert "TAIZHANG_SMTP_PASSWORD" in e.message
+
+
+def test_an_smtp_user_must_be_a_full_address(tmp_path: Path) -> None:
+    # yagmail would turn "office" into "office@gmail.com".
+    e = error(tmp_path, GOOD + SMTP.replace('user = "office@example.gov.cn"', 'user = "office"'))
+    assert e.key == "mail.smtp.user" and "完整的邮箱地址" in e.message
+
+
+def test_smtp_transport_needs_its_server(tmp_path: Path) -> None:
+    e = error(tmp_path, GOOD + '\n[mail]\ntransport = "smtp"\n')
+    assert e.key == "mail.smtp"
+    e = error(tmp_path, GOOD + SMTP.replace('host = "smtp.qq.com"\n', ""))
+    assert e.key == "mail.smtp.host"
+
+
+@pytest.mark.parametrize(
+    ("snippet", "key"),
+    [
+        ('\n[mail]\ntransport = "email"\n', "mail.transport"),
+        ('\n[mail]\noffice = ["not-an-address"]\n', "mail.office"),
+        ('\n[mail]\nsender = "办公室"\n', "mail.sender"),
+        ('\n[sections]\n"大气环境股" = "dq.example.gov.cn"\n', "sections.大气环境股"),
+        ('\n[leaders]\n"李红梅" = []\n', "leaders.李红梅"),
+        ("\n[mail]\ncopy_support = 1\n", "mail.copy_support"),
+    ],
+)
+def test_mail_values_are_checked(tmp_path: Path, snippet: str, key: str) -> None:
+    assert error(tmp_path, GOOD + snippet).key == key
+
+
+def test_address_books_accept_one_address_or_a_list(tmp_path: Path) -> None:
+    text = GOOD + '\n[sections]\n"大气环境股" = "dq@example.gov.cn"\n"水环境股" = ["a@x.cn", "b@x.cn"]\n'
+    assert config.load(write(tmp_path, text)).sections == {
+        "大气环境股": ("dq@example.gov.cn",),
+        "水环境股": ("a@x.cn", "b@x.cn"),
+    }

@@ -34,14 +34,18 @@ def test_ci_runs_the_readme_test_command(root: Path) -> None:
 
 
 def test_the_quick_start_main_command_works_on_the_sample(root: Path, tmp_path: Path) -> None:
+    # Run in a copy: the command writes its state and outbox under logs/.
+    shutil.copy(root / "config.toml", tmp_path / "config.toml")
+    shutil.copytree(root / "sheets", tmp_path / "sheets")
     run = quick_start(root)[0].split("&&", 1)[1].split()
-    assert run[0] == "taizhang"
+    assert run[:3] == ["taizhang", "run", "--once"]
     done = subprocess.run(
         [sys.executable, "-m", "scheduler", *run[1:]],
-        cwd=root, capture_output=True, text=True, encoding="utf-8", check=False,
+        cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "共 19 项任务" in done.stdout
+    assert "已生成 7 封邮件" in done.stdout
+    assert len(list((tmp_path / "logs" / "outbox").glob("*.eml"))) == 7
 
 
 def test_the_sample_ledger_is_what_its_script_builds(root: Path, tmp_path: Path) -> None:

@@ -310,3 +310,30 @@ def test_styled_empty_cells_far_below_the_data_are_ignored(tmp_path: Path) -> No
 def test_it_reads_macro_enabled_workbooks(tmp_path: Path) -> None:
     path = write(tmp_path / "台账.xlsm", {"台账": ledger([row(1, "甲")])})
     assert [t.title for t in read(path).tasks] == ["甲"]
+
+
+def test_a_contacts_sheet_becomes_the_address_book(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "t.xlsx",
+        {
+            "台账": ledger([row()]),
+            "联系人": Sheet(
+                rows=[
+                    ["通讯录"],
+                    ["股室", "联系人", "电子邮箱"],
+                    ["大气环境股", "刘洋", "dq@example.gov.cn"],
+                    ["水环境股", "周敏", "a@example.gov.cn；b@example.gov.cn"],
+                    ["监测站", "钱进", "jc(at)example.gov.cn"],
+                    ["办公室", "孙丽", ""],
+                ]
+            ),
+        },
+    )
+    result = read(path)
+    assert result.contacts == {
+        "大气环境股": ("dq@example.gov.cn",),
+        "水环境股": ("a@example.gov.cn", "b@example.gov.cn"),
+    }
+    (problem,) = result.problems
+    assert (problem.sheet, problem.row, problem.column, problem.cell) == ("联系人", 5, "电子邮箱", "C5")
+    assert "监测站" in problem.message

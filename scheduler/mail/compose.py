@@ -118,12 +118,14 @@ def plan_sections(
     routing: Routing,
     recent: Sequence[SentItem],
     day: date,
+    repeat_days: int = 7,
 ) -> Plan:
     """1. Group the warned tasks by lead section (a task with two lead sections goes to both).
     2. Drop the warnings that section was already sent within the repeat window.
     3. Address each section; copy leaders of escalated items and the office, and support
        sections when the office asked for that."""
-    history = _by_audience_and_task(recent)
+    window_start = day - timedelta(days=repeat_days)
+    history = _by_audience_and_task([i for i in recent if i.day > window_start])
     grouped: dict[str, list[Entry]] = defaultdict(list)
     for task in tasks:
         found = alerts.get(task.key, ())
