@@ -113,7 +113,9 @@ def make_server(tmp_path: Path, security: str = "starttls", port: int | None = N
         "auth_required": True,
         "auth_require_tls": True,
     }
-    if security == "starttls":
+    if security == "none":  # a local relay: no TLS, no login
+        options = {}
+    elif security == "starttls":
         options.update(tls_context=context, require_starttls=True)
     else:  # implicit TLS, as on port 465: aiosmtpd cannot tell the line is encrypted already
         options.update(ssl_context=context, auth_require_tls=False)

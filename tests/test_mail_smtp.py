@@ -148,6 +148,19 @@ def test_it_sends_over_implicit_tls_on_465_style_servers(
         srv.stop()
 
 
+def test_it_sends_through_a_local_relay_without_login(tmp_path: Path) -> None:
+    srv = make_server(tmp_path, "none")
+    srv.start()
+    try:
+        config = write_config(tmp_path, srv.port, srv.ca_file, security="none")
+        text = config.read_text(encoding="utf-8").replace(f'user = "{USER}"\n', "")
+        config.write_text(text, encoding="utf-8")
+        assert run_once(config) == 0  # no password needed, and none asked for
+        assert len(srv.mailbox.received) == 3 and srv.mailbox.logins == []
+    finally:
+        srv.stop()
+
+
 def test_running_twice_on_the_same_day_sends_nothing_new(config: Path, server: SmtpServer, capsys) -> None:  # type: ignore[no-untyped-def]
     assert run_once(config) == 0
     assert run_once(config) == 0
