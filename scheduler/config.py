@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.addresses import is_address
+from scheduler.crontab import CrontabError, cron_fields
 from scheduler.errors import MISSING, ConfigError
 from scheduler.model import FIELDS
 from scheduler.rules import RuleSettings
@@ -91,6 +92,22 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class ScheduleSettings:
+    weekly: str = "0 9 * * mon"  # full cycle: snapshot, warnings, office summary
+    daily: str = "0 9 * * *"  # only new red and blue warnings
+    skip_holidays: bool = True
+    read_retries: int = 3  # a ledger open in WPS or half-copied: try again this many times
+    read_retry_seconds: float = 20.0
+    reload_check_seconds: int = 30  # how often to look whether config.toml changed
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    holidays: tuple[date, ...] = ()  # days off the calendar package does not know yet
+    workdays: tuple[date, ...] = ()  # working days (调休) it does not know yet
+
+
+@dataclass(frozen=True)
 class StoreSettings:
     path: Path  # the SQLite file that remembers weekly snapshots (and, later, what was sent)
 
@@ -106,6 +123,9 @@ class Settings:
     mail: MailSettings
     sections: dict[str, tuple[str, ...]]  # section → addresses; the contacts sheet adds more
     leaders: dict[str, tuple[str, ...]]  # 责任领导 → addresses, for 督办 copies
+    schedule: ScheduleSettings
+    calendar: CalendarSettings
+    log_path: Path
 
     def rules(self) -> RuleSettings:
         a = self.alerts
@@ -141,6 +161,9 @@ def load(path: Path) -> Settings:
         mail=_mail(root.table("mail"), base),
         sections=_address_book(root.table("sections")),
         leaders=_address_book(root.table("leaders")),
+        schedule=_schedule(root.table("schedule")),
+        calendar=_calendar(root.table("calendar")),
+        log_path=_log(root.table("log"), base),
     )
     root.finish()
     return settings
@@ -299,6 +322,32 @@ def _smtp(t: _Table, base: Path) -> SmtpSettings:
     return smtp
 
 
+def _schedule(t: _Table) -> ScheduleSettings:
+    defaults = ScheduleSettings()
+    schedule = ScheduleSettings(
+        weekly=t.crontab("weekly", defaults.weekly),
+        daily=t.crontab("daily", defaults.daily),
+        skip_holidays=t.boolean("skip_holidays", defaults.skip_holidays),
+        read_retries=t.integer("read_retries", defaults.read_retries, 0, 20),
+        read_retry_seconds=float(t.integer("read_retry_seconds", int(defaults.read_retry_seconds), 0, 600)),
+        reload_check_seconds=t.integer("reload_check_seconds", defaults.reload_check_seconds, 1, 3600),
+    )
+    t.finish()
+    return schedule
+
+
+def _calendar(t: _Table) -> CalendarSettings:
+    calendar = CalendarSettings(holidays=t.dates("holidays"), workdays=t.dates("workdays"))
+    t.finish()
+    return calendar
+
+
+def _log(t: _Table, base: Path) -> Path:
+    path = _resolve(base, t.text("path", "logs/taizhang.log"))
+    t.finish()
+    return path
+
+
 def _address_book(t: _Table) -> dict[str, tuple[str, ...]]:
     book = {name: t.addresses(name, required=True) for name in t.names()}
     t.finish()
@@ -386,6 +435,25 @@ class _Table:
         if not isinstance(value, bool):
             raise self.error(name, value, "应为 true 或 false（不加引号）")
         return value
+
+    def crontab(self, name: str, default: str) -> str:
+        value = self.get(name, default)
+        if value == "off":
+            return "off"
+        try:
+            if not isinstance(value, str):
+                raise CrontabError("应为文字")
+            cron_fields(value)
+        except CrontabError as e:
+            raise self.error(name, value, f"{e}；例如 “0 9 * * mon”（每周一9点）") from None
+        return value.strip()
+
+    def dates(self, name: str) -> tuple[date, ...]:
+        value = self.get(name, [])
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(d, date) and not isinstance(d, datetime) for d in items):
+            raise self.error(name, value, "应为日期的列表，不加引号，例如 [2027-01-01, 2027-02-06]")
+        return tuple(items)
 
     def addresses(self, name: str, *, required: bool = False) -> tuple[str, ...]:
         value = self.get(name, None if required else [], required=required)

@@ -78,9 +78,26 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX outbox_item_recent ON outbox_item (day, audience)",
         "CREATE INDEX outbox_due ON outbox (status, next_attempt_at)",
     ),
+    (
+        # The service's own memory of its runs: APScheduler's is lost on restart, and a run
+        # missed while the machine was off must be caught up once, not once per missed week.
+        """CREATE TABLE job_run (
+            id INTEGER PRIMARY KEY,
+            job TEXT NOT NULL,
+            scheduled_for TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            result TEXT,
+            message TEXT,
+            reported INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX job_run_latest ON job_run (job, scheduled_for)",
+        "CREATE TABLE service_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
+_RUN_COLUMNS = "id, job, scheduled_for, started_at, finished_at, result, message"
 _OUTBOX_COLUMNS = (
     "message_id, day, kind, audience, subject, recipients, payload, status, attempts, error, refused"
 )
@@ -273,6 +290,50 @@ class Store:
                 "UPDATE outbox SET reported = 1 WHERE message_id = ?", [(m,) for m in message_ids]
             )
 
+    # --- the service's runs ------------------------------------------------------------------
+
+    def start_run(self, job: str, scheduled_for: datetime, now: datetime) -> int:
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO job_run (job, scheduled_for, started_at) VALUES (?, ?, ?)",
+                (job, _stamp(scheduled_for), _stamp(now)),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run_id: int, result: str, message: str, now: datetime) -> None:
+        self._update(
+            "UPDATE job_run SET finished_at = ?, result = ?, message = ? WHERE id = ?",
+            (_stamp(now), result, message, run_id),
+        )
+
+    def last_run(self, job: str) -> JobRun | None:
+        rows = self._query(
+            f"SELECT {_RUN_COLUMNS} FROM job_run WHERE job = ? ORDER BY scheduled_for DESC, id DESC LIMIT 1",
+            (job,),
+        )
+        return _run(rows[0]) if rows else None
+
+    def unreported_skips(self) -> list[JobRun]:
+        rows = self._query(
+            f"SELECT {_RUN_COLUMNS} FROM job_run WHERE result = 'skipped' AND reported = 0 ORDER BY id"
+        )
+        return [_run(r) for r in rows]
+
+    def mark_runs_reported(self, run_ids: Sequence[int]) -> None:
+        with self._transaction() as conn:
+            conn.executemany("UPDATE job_run SET reported = 1 WHERE id = ?", [(i,) for i in run_ids])
+
+    def state(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM service_state WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def set_state(self, key: str, value: str) -> None:
+        self._update("INSERT OR REPLACE INTO service_state (key, value) VALUES (?, ?)", (key, value))
+
+    def pending_count(self) -> int:
+        rows = self._query("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
+        return int(rows[0][0])
+
     def _update(self, sql: str, args: tuple[object, ...]) -> None:
         with self._transaction() as conn:
             conn.execute(sql, args)
@@ -296,6 +357,17 @@ class Queued:
     recipients: tuple[str, ...]
     payload: bytes
     items: tuple[SentItem, ...]
+
+
+@dataclass(frozen=True)
+class JobRun:
+    id: int
+    job: str
+    scheduled_for: datetime
+    started_at: datetime
+    finished_at: datetime | None
+    result: str | None  # ok | skipped | failed; None while it runs (or if it died)
+    message: str
 
 
 @dataclass(frozen=True)
@@ -375,6 +447,23 @@ def _message(row: tuple[Any, ...]) -> OutboxMessage:
         error=error,
         refused=json.loads(refused) if refused else {},
     )
+
+
+def _run(row: tuple[Any, ...]) -> JobRun:
+    run_id, job, scheduled, started, finished, result, message = row
+    return JobRun(
+        id=run_id,
+        job=job,
+        scheduled_for=parse_stamp(scheduled),
+        started_at=parse_stamp(started),
+        finished_at=parse_stamp(finished) if finished else None,
+        result=result,
+        message=message or "",
+    )
+
+
+def parse_stamp(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
 
 
 def _stamp(moment: datetime) -> str:

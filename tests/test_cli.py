@@ -222,7 +222,7 @@ def test_run_on_the_sample_writes_eml_files_to_the_outbox_folder(
     sample_config.write_text(text, encoding="utf-8")
     assert main(["run", "--once", "--config", str(sample_config), "--today", "2025-06-20"]) == 0
     out = capsys.readouterr().out
-    assert "已生成 7 封邮件" in out and "没有真正发出" in out
+    assert "生成邮件 7 封" in out and "没有真正发出" in out
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert len(names) == 7 and all(n.startswith("2025-06-20_") and n.endswith(".eml") for n in names)
     assert any("计划财务股" in n for n in names)  # no address: sent to the office, flagged

@@ -44,7 +44,7 @@ def test_the_quick_start_main_command_works_on_the_sample(root: Path, tmp_path: 
         cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "已生成 7 封邮件" in done.stdout
+    assert "读取台账 19 项，生成邮件 7 封" in done.stdout
     assert len(list((tmp_path / "logs" / "outbox").glob("*.eml"))) == 7
 
 

@@ -11,6 +11,7 @@ Message-ID, which mail clients show once. Nothing is lost.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,11 +38,15 @@ def deliver(
     now: datetime,
     backoff_seconds: int,
     only: Collection[str] | None = None,
+    stop: threading.Event | None = None,
 ) -> Delivery:
-    """Send every due message, or only those named in `only`."""
+    """Send every due message, or only those named in `only`. When `stop` is set (the service
+    is shutting down), the rest stay pending for the next run."""
     done = Delivery()
     try:
         for message in store.due_messages(now):
+            if stop is not None and stop.is_set():
+                break
             if only is not None and message.message_id not in only:
                 continue
             store.mark_attempt(message.message_id, now)

@@ -1,0 +1,76 @@
+"""Planned mail → laid-out drafts, with their attachments. Pure apart from building .xlsx bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from scheduler.config import Settings
+from scheduler.labels import LEVEL_NAMES
+from scheduler.mail import layout
+from scheduler.mail.attachment import section_workbook
+from scheduler.mail.compose import Failure, SectionMail, SummaryFacts, reply_by, summary_item
+from scheduler.mail.samples import sample_mails
+from scheduler.model import Alert, Problem, Task
+from scheduler.tracking import Changes, SectionFigures
+
+
+def section_draft(
+    settings: Settings, mail: SectionMail, tasks: Sequence[Task], alerts: dict[str, list[Alert]], today: date
+) -> layout.Draft:
+    reply = reply_by(today, settings.mail.reply_days)
+    own = [t for t in tasks if mail.section in t.lead] or [e.task for e in mail.entries]
+    attachment = (f"{mail.section}整改任务_{today:%Y%m%d}.xlsx", section_workbook(mail.section, own, alerts))
+    return layout.Draft(
+        kind="section" if mail.routed else "unrouted",
+        audience=mail.audience,
+        to=mail.to or settings.mail.office,
+        cc=mail.cc,
+        subject=layout.section_subject(mail, today),
+        html=layout.section_html(mail, today, reply, settings.office.name),
+        text=layout.section_text(mail, today, reply, settings.office.name),
+        attachments=(attachment,),
+        items=mail.items(today),
+    )
+
+
+def summary_draft(
+    settings: Settings,
+    today: date,
+    figures: tuple[list[SectionFigures], SectionFigures],
+    changes: Changes,
+    unrouted: Sequence[SectionMail],
+    problems: Sequence[Problem],
+    failures: Sequence[Failure],
+    notes: Sequence[str],
+) -> layout.Draft:
+    sections, total = figures
+    facts = SummaryFacts(problems=problems, unrouted=unrouted, failures=failures, notes=notes)
+    args = (today, sections, total, changes, facts, settings.office.name)
+    return layout.Draft(
+        kind="summary",
+        audience="office",
+        to=settings.mail.office,
+        cc=(),
+        subject=layout.summary_subject(total, today),
+        html=layout.summary_html(*args),
+        text=layout.summary_text(*args),
+        items=(summary_item(today),),
+    )
+
+
+def test_drafts(settings: Settings, today: date, to: str) -> list[layout.Draft]:
+    """One sample message of each colour, for `taizhang send-test`."""
+    reply = reply_by(today, settings.mail.reply_days)
+    return [
+        layout.Draft(
+            kind="test",
+            audience="test",
+            to=(to,),
+            cc=(),
+            subject=f"【测试·{LEVEL_NAMES[level]}】" + layout.section_subject(mail, today),
+            html=layout.section_html(mail, today, reply, settings.office.name),
+            text=layout.section_text(mail, today, reply, settings.office.name),
+        )
+        for level, mail in sample_mails(today).items()
+    ]
