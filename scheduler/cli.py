@@ -12,15 +12,18 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from scheduler import __version__, clock
+from scheduler import __version__, clock, logs
 from scheduler import config as config_module
 from scheduler.addresses import is_address
 from scheduler.commands import (
     CheckCommand,
     RunCommand,
     SendTestCommand,
+    ServiceCommand,
+    ServiceFileCommand,
     SetPasswordCommand,
     SnapshotCommand,
+    StatusCommand,
     WeekCommand,
 )
 from scheduler.errors import TaizhangError, UsageError
@@ -88,11 +91,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     week.set_defaults(handler=_week)
 
-    run = commands.add_parser("run", help="读取台账、保存快照、发送预警邮件和办公室周报")
+    run = commands.add_parser("run", help="作为后台服务运行（加 --once 则立即运行一次完整流程后退出）")
     _common(run)
     run.add_argument("--once", action="store_true", help="立即运行一次完整流程后退出")
-    run.add_argument("--dry-run", action="store_true", help="只生成并显示邮件，不发送、不记录")
+    run.add_argument(
+        "--daily", action="store_true", help="与 --once 一起用：只运行每日流程（新的红色、蓝色预警）"
+    )
+    run.add_argument(
+        "--dry-run", action="store_true", help="与 --once 一起用：只生成并显示邮件，不发送、不记录"
+    )
+    run.add_argument("--verbose", action="store_true", help="同时在屏幕上显示日志")
     run.set_defaults(handler=_run)
+
+    status = commands.add_parser("status", help="显示服务是否在运行、各任务上次和下次运行时间、待发邮件")
+    status.add_argument("--config", help="配置文件路径（默认：当前目录下的 config.toml）")
+    status.set_defaults(handler=_status)
+
+    unit = commands.add_parser("service-file", help="输出 Linux systemd 服务文件")
+    unit.add_argument("--config", help="配置文件路径（默认：当前目录下的 config.toml）")
+    unit.set_defaults(handler=_service_file)
 
     send_test = commands.add_parser("send-test", help="向指定邮箱发送每种颜色的示例邮件，检查邮件设置")
     _common(send_test)
@@ -152,10 +169,25 @@ def _week(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    path = config_module.locate(args.config)
+    settings = config_module.load(path)
+    logs.setup(settings.log_path, settings.office.tz, verbose=args.verbose)
     if not args.once:
-        raise UsageError("请加 --once 运行一次完整流程（后台服务模式见 README）")
-    return RunCommand(settings, _today(args, settings)).run(dry_run=args.dry_run)
+        if args.today or args.dry_run or args.daily:
+            raise UsageError("--today、--dry-run 和 --daily 只能与 --once 一起使用")
+        return ServiceCommand(settings, clock.today(settings.office.tz), config_path=path).run()
+    return RunCommand(settings, _today(args, settings)).run(dry_run=args.dry_run, daily=args.daily)
+
+
+def _status(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    return StatusCommand(settings, clock.today(settings.office.tz)).run()
+
+
+def _service_file(args: argparse.Namespace) -> int:
+    path = config_module.locate(args.config)
+    settings = config_module.load(path)
+    return ServiceFileCommand(settings, clock.today(settings.office.tz), config_path=path).run()
 
 
 def _send_test(args: argparse.Namespace) -> int:

@@ -7,17 +7,20 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from scheduler import pipeline
 from scheduler.config import Settings
 from scheduler.credentials import store_in_keyring
-from scheduler.cycle import Cycle, describe, send_test
+from scheduler.cycle import DAILY, WEEKLY, Cycle, describe, send_test
 from scheduler.errors import MISSING, ConfigError, UsageError
+from scheduler.locks import cycle_lock, service_lock
+from scheduler.logs import log
 from scheduler.mail.layout import Draft
-from scheduler.store import Store
+from scheduler.store import JobRun, Store
 
 
 @dataclass
@@ -91,17 +94,104 @@ EXIT_PENDING = 3  # some mail could not be sent yet; it stays in the outbox and 
 
 @dataclass
 class RunCommand(Command):
-    """`taizhang run --once`: the full cycle, now."""
+    """`taizhang run --once`: the full cycle (or the daily one), now."""
 
-    def run(self, *, dry_run: bool) -> int:
+    def run(self, *, dry_run: bool, daily: bool = False) -> int:
         _require_office(self.settings)
-        result = Cycle(self.settings, self.today).run(dry_run=dry_run)
+        mode = DAILY if daily else WEEKLY
         if dry_run:
-            _print_drafts(result.drafts)
+            _print_drafts(Cycle(self.settings, self.today).run(mode=mode, dry_run=True).drafts)
             return 0
+        with cycle_lock(self.settings.store.path) as lock:
+            if not lock.acquire(timeout=300):
+                raise UsageError("另一个 taizhang 进程正在发送邮件，请稍后再试")
+            result = Cycle(self.settings, self.today).run(mode=mode)
         for line in describe(result, str(self.settings.mail.outbox_dir)):
+            log.info("手动运行：%s", line.strip())
             _say(line)
         return EXIT_PENDING if result.delivery.retrying else 0
+
+
+@dataclass
+class ServiceCommand(Command):
+    """`taizhang run`: the background service."""
+
+    config_path: Path = Path("config.toml")
+
+    def run(self) -> int:
+        _require_office(self.settings)
+        from scheduler.service import Service
+
+        return Service(self.config_path, self.settings).run()
+
+
+@dataclass
+class StatusCommand(Command):
+    """`taizhang status`: is the service running, what did each job do last, what is next."""
+
+    def run(self) -> int:
+        from scheduler.service import JOB_NAMES, next_runs
+
+        lock = service_lock(self.settings.store.path)
+        if lock.acquire():
+            lock.release()
+            _say("服务：未在运行。")
+        else:
+            _say(f"服务：正在运行（进程 {lock.holder() or '未知'}）。")
+        tz = self.settings.office.tz
+        store = Store.open_existing(self.settings.store.path)
+        now = datetime.now(tz)
+        for job, moment in next_runs(self.settings, now).items():
+            last = store.last_run(job) if store else None
+            done = "从未运行" if last is None else _run_line(last, tz)
+            upcoming = f"{moment:%Y-%m-%d %H:%M}" if moment else "无"
+            _say(f"{JOB_NAMES[job]}：上次 {done}；下次 {upcoming}")
+        pending = store.messages("pending") + store.messages("sending") if store else []
+        _say(f"待发邮件：{len(pending)} 封")
+        for message in pending:
+            _say(f"  {message.subject}（已尝试 {message.attempts} 次：{message.error or '尚未发送'}）")
+        if store:
+            store.close()
+        return 0
+
+
+@dataclass
+class ServiceFileCommand(Command):
+    """`taizhang service-file`: a systemd unit for this install."""
+
+    config_path: Path = Path("config.toml")
+
+    def run(self) -> int:
+        _say(systemd_unit(self.config_path.resolve(), Path(sys.executable), getpass.getuser()))
+        return 0
+
+
+def systemd_unit(config_path: Path, python: Path, user: str) -> str:
+    return f"""[Unit]
+Description=taizhang 台账预警服务
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=simple
+User={user}
+WorkingDirectory={config_path.parent}
+ExecStart={python} -m scheduler run --config {config_path}
+# 邮箱密码（授权码）放在只有管理员能读的文件里，内容如：TAIZHANG_SMTP_PASSWORD=xxxx
+EnvironmentFile=-/etc/taizhang.env
+Restart=on-failure
+RestartSec=30
+KillSignal=SIGTERM
+TimeoutStopSec=20
+
+[Install]
+WantedBy=multi-user.target"""
+
+
+def _run_line(run: JobRun, tz: ZoneInfo) -> str:
+    when = run.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    result = {"ok": "成功", "skipped": "跳过", "failed": "失败", None: "未完成"}.get(run.result, run.result)
+    return f"{when} {result}" + (f"（{run.message}）" if run.message else "")
 
 
 @dataclass

@@ -4,6 +4,7 @@ connection in the middle of DATA."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ class Mailbox:
 
     received: list[Received] = field(default_factory=list)
     bad_addresses: set[str] = field(default_factory=set)
-    mode: str = "accept"  # accept | 421 | drop
+    mode: str = "accept"  # accept | 421 | drop | slow
     logins: list[str] = field(default_factory=list)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
@@ -51,6 +52,8 @@ class Mailbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.mode == "421":
             return "421 4.3.2 Service not available, try again later"
+        if self.mode == "slow":
+            await asyncio.sleep(1)
         if self.mode == "drop":
             server.transport.close()  # the line goes dead before the server says 250
             return "250 never heard"

@@ -228,3 +228,28 @@ def test_run_on_the_sample_writes_eml_files_to_the_outbox_folder(
     assert any("计划财务股" in n for n in names)  # no address: sent to the office, flagged
     assert main(["run", "--once", "--config", str(sample_config), "--today", "2025-06-20"]) == 0
     assert len(list((tmp_path / "out").iterdir())) == 7
+
+
+def test_status_reports_the_service_the_jobs_and_pending_mail(
+    sample_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["status", "--config", str(sample_config)]) == 0
+    out = capsys.readouterr().out
+    assert "服务：未在运行" in out
+    assert "每周运行：上次 从未运行；下次 " in out and "每日运行：" in out
+    assert "待发邮件：0 封" in out
+
+
+def test_service_file_prints_a_systemd_unit_for_this_install(
+    sample_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["service-file", "--config", str(sample_config)]) == 0
+    unit = capsys.readouterr().out
+    assert f"ExecStart={sys.executable} -m scheduler run --config {sample_config.resolve()}" in unit
+    assert f"WorkingDirectory={sample_config.resolve().parent}" in unit
+    assert "Restart=on-failure" in unit and "WantedBy=multi-user.target" in unit
+
+
+def test_service_only_options_need_once(sample_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--config", str(sample_config), "--dry-run"]) == 2
+    assert "只能与 --once 一起使用" in capsys.readouterr().err

@@ -62,7 +62,9 @@ def _open(path: Path) -> pc.CalamineWorkbook:
     if path.suffix.lower() not in SUFFIXES:
         raise LedgerError(path, "只支持 Excel 文件（.xlsx、.xlsm、.xls）")
     try:
+        before = path.stat()
         data = path.read_bytes()
+        after = path.stat()
     except FileNotFoundError:
         raise LedgerError(path, "文件不存在，请检查配置中的 ledger.path") from None
     except IsADirectoryError:
@@ -73,6 +75,10 @@ def _open(path: Path) -> pc.CalamineWorkbook:
         raise LedgerError(path, f"读取失败（{e.strerror}）") from None
     if not data:
         raise LedgerError(path, "文件是空的（可能正在保存或复制，请稍后再试）")
+    changed = (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns)
+    if changed or len(data) != after.st_size:
+        # Someone saved over it while we read: what we have may be half old, half new.
+        raise LedgerError(path, "文件正在被保存或复制，请稍后再试")
     try:
         return pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except pc.PasswordError:

@@ -1,0 +1,250 @@
+"""The background service: APScheduler wiring, workdays, catch-up, reload, clean stop.
+
+Jobs (from [schedule], crontab strings in the office's timezone):
+- weekly: the full cycle (snapshot, warnings, office summary);
+- daily: only red and blue warnings never sent before.
+
+Last-run times live in our SQLite store, not in APScheduler's memory: re-adding a job
+recomputes its next run from now, which would lose a run missed while the machine was off.
+At start-up each job catches up once, for the latest run it missed.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from scheduler import clock, config, pipeline
+from scheduler.cycle import DAILY, WEEKLY, Cycle, CycleResult
+from scheduler.errors import ConfigError, LedgerError, TaizhangError
+from scheduler.locks import cycle_lock, service_lock
+from scheduler.logs import log
+from scheduler.model import Ledger
+from scheduler.store import Store
+from scheduler.timing import WorkdayTrigger, latest_due, make_trigger
+from scheduler.workdays import WorkCalendar
+
+JOBS = (WEEKLY, DAILY)
+JOB_NAMES = {WEEKLY: "每周运行", DAILY: "每日运行"}
+# Set once, for every job. APScheduler's default grace of 1 s silently drops a run that
+# starts a little late (a busy or waking machine); coalesce folds a backlog into one run.
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 12 * 3600}
+STARTED_KEY = "service_started_at"
+
+
+class AlreadyRunning(TaizhangError):
+    """Another service holds the lock on the same state."""
+
+
+def triggers(settings: config.Settings) -> dict[str, WorkdayTrigger]:
+    calendar = None
+    if settings.schedule.skip_holidays:
+        calendar = WorkCalendar(frozenset(settings.calendar.holidays), frozenset(settings.calendar.workdays))
+    found = {}
+    for job in JOBS:
+        text = getattr(settings.schedule, job)
+        if text != "off":
+            found[job] = make_trigger(text, settings.office.tz, calendar)
+    return found
+
+
+class Service:
+    def __init__(self, config_path: Path, settings: config.Settings) -> None:
+        self.config_path = config_path
+        self.settings = settings
+        self.stop = threading.Event()
+        self._config_stamp = _stamp(config_path)
+        self.scheduler = BlockingScheduler(
+            timezone=settings.office.tz,
+            job_defaults=JOB_DEFAULTS,
+            # One worker: jobs run one after another, never two cycles sending at once.
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+        )
+
+    def run(self) -> int:
+        lock = service_lock(self.settings.store.path)
+        if not lock.acquire():
+            holder = lock.holder() or "未知"
+            raise AlreadyRunning(
+                f"已有一个 taizhang 服务在运行（进程 {holder}，数据库 {self.settings.store.path}），"
+                "不会重复启动，以免邮件重复发送"
+            )
+        try:
+            self._install_signals()
+            self._schedule()
+            self._catch_up()
+            self.scheduler.add_job(
+                self._check_config,
+                "interval",
+                seconds=self.settings.schedule.reload_check_seconds,
+                id="reload",
+            )
+            log.info("服务已启动（配置文件 %s）。%s", self.config_path, self.next_runs_text())
+            self.scheduler.start()
+        finally:
+            lock.release()
+        log.info("服务已停止。")
+        return 0
+
+    # --- jobs ---------------------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        for job, trigger in triggers(self.settings).items():
+            self.scheduler.add_job(self.run_job, trigger, args=(job, None), id=job, replace_existing=True)
+
+    def _catch_up(self) -> None:
+        """Run once for the latest scheduled time each job missed while nothing was running."""
+        now = datetime.now(UTC)
+        with Store.open(self.settings.store.path) as store:
+            started = store.state(STARTED_KEY)
+            if started is None:
+                store.set_state(STARTED_KEY, now.isoformat())  # a first start misses nothing
+                return
+            for job, trigger in triggers(self.settings).items():
+                last = store.last_run(job)
+                since = last.started_at if last else datetime.fromisoformat(started)
+                missed = latest_due(trigger, since, now)
+                if missed is not None:
+                    log.info(
+                        "%s在 %s 未能运行（机器未开机或服务未启动），现在补做一次。",
+                        JOB_NAMES[job],
+                        _local(missed, self),
+                    )
+                    self.scheduler.add_job(self.run_job, args=(job, missed), id=f"catch-up-{job}")
+
+    def run_job(self, job: str, missed: datetime | None = None) -> None:
+        """One scheduled run. Never raises: a failure is logged and recorded, and the service
+        goes on to the next run."""
+        settings = self.settings
+        now = datetime.now(UTC)
+        try:
+            with Store.open(settings.store.path) as store:
+                run_id = store.start_run(job, missed or now, now)
+            result, message = self._guarded_cycle(job, settings)
+        except Exception as e:  # the last line of defence: log it, keep the service alive
+            log.exception("%s出错：%s", JOB_NAMES[job], e)
+            return
+        try:
+            with Store.open(settings.store.path) as store:
+                store.finish_run(run_id, result, message, datetime.now(UTC))
+        except TaizhangError as e:
+            log.error("无法记录运行结果：%s", e.message)
+
+    def _guarded_cycle(self, job: str, settings: config.Settings) -> tuple[str, str]:
+        try:
+            with cycle_lock(settings.store.path) as lock:
+                if not lock.acquire(timeout=600):
+                    return "skipped", "另一个 taizhang 进程正在运行，本次跳过"
+                ledger = self._read_ledger(settings)
+                if ledger is None:
+                    return "skipped", "台账暂时无法读取，本次跳过"
+                today = clock.today(settings.office.tz)
+                result = Cycle(settings, today, stop=self.stop).run(mode=job, ledger=ledger)
+        except LedgerError as e:
+            log.warning("%s跳过：%s", JOB_NAMES[job], e.message)
+            return "skipped", e.message
+        except TaizhangError as e:
+            log.error("%s失败：%s", JOB_NAMES[job], e.message)
+            return "failed", e.message
+        summary = _summary(result)
+        log.info("%s：%s", JOB_NAMES[job], summary)
+        return "ok", summary
+
+    def _read_ledger(self, settings: config.Settings) -> Ledger | None:
+        """Read the ledger, trying again while it is open in WPS, mid-save or half-copied.
+        Warnings are only ever computed from a whole file."""
+        attempts = settings.schedule.read_retries + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return pipeline.read(settings)
+            except LedgerError as e:
+                if attempt == attempts:
+                    log.warning("读取台账失败（已试 %d 次），本次跳过：%s", attempts, e.message)
+                    raise
+                log.info("读取台账失败，%g 秒后重试：%s", settings.schedule.read_retry_seconds, e.message)
+                if self.stop.wait(settings.schedule.read_retry_seconds):
+                    return None
+        return None
+
+    # --- config reload --------------------------------------------------------------------------
+
+    def _check_config(self) -> None:
+        stamp = _stamp(self.config_path)
+        if stamp != self._config_stamp:
+            self._config_stamp = stamp
+            self.reload()
+
+    def reload(self) -> None:
+        """Load config.toml again. An invalid file is refused and the old settings stay."""
+        try:
+            fresh = config.load(self.config_path)
+        except ConfigError as e:
+            log.error("新的配置无效，继续使用原来的配置：%s", e.message)
+            return
+        self.settings = fresh
+        for job in JOBS:
+            if self.scheduler.get_job(job):
+                self.scheduler.remove_job(job)
+        self._schedule()
+        log.info("已重新加载配置。%s", self.next_runs_text())
+
+    # --- signals --------------------------------------------------------------------------------
+
+    def _install_signals(self) -> None:
+        for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), self._on_stop)
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, lambda signum, frame: self.reload())
+
+    def _on_stop(self, signum: int, frame: FrameType | None) -> None:
+        """Finish the job in progress (it stops between messages), then exit."""
+        if self.stop.is_set():
+            return
+        log.info("收到停止信号，正在结束当前任务……")
+        self.stop.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+
+    def next_runs_text(self) -> str:
+        now = datetime.now(self.settings.office.tz)
+        parts = []
+        for job, trigger in triggers(self.settings).items():
+            moment = trigger.get_next_fire_time(None, now)
+            if moment is not None:
+                parts.append(f"{JOB_NAMES[job]}下次：{moment:%Y-%m-%d %H:%M}")
+        return "；".join(parts) or "没有启用的定时任务"
+
+
+def next_runs(settings: config.Settings, now: datetime) -> dict[str, datetime | None]:
+    return {job: trigger.get_next_fire_time(None, now) for job, trigger in triggers(settings).items()}
+
+
+def _summary(result: CycleResult) -> str:
+    d = result.delivery
+    text = f"读取台账 {result.tasks} 项，发送预警邮件 {len(d.sent)} 封"
+    if result.snapshot_taken:
+        text = "保存本周快照，" + text
+    if d.retrying:
+        text += f"，{len(d.retrying)} 封暂未发出（将重试）"
+    if d.failed:
+        text += f"，{len(d.failed)} 封投递失败"
+    return text
+
+
+def _stamp(path: Path) -> tuple[float, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_mtime, info.st_size)
+
+
+def _local(moment: datetime, service: Service) -> str:
+    return moment.astimezone(service.settings.office.tz).strftime("%Y-%m-%d %H:%M")
