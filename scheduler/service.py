@@ -86,6 +86,7 @@ class Service:
                 id="reload",
             )
             log.info("服务已启动（配置文件 %s）。%s", self.config_path, self.next_runs_text())
+            self._warn_about_calendar()
             self.scheduler.start()
         finally:
             lock.release()
@@ -171,6 +172,15 @@ class Service:
                 if self.stop.wait(settings.schedule.read_retry_seconds):
                     return None
         return None
+
+    def _warn_about_calendar(self) -> None:
+        if not self.settings.schedule.skip_holidays:
+            return
+        year = clock.today(self.settings.office.tz).year
+        filled = {d.year for d in (*self.settings.calendar.holidays, *self.settings.calendar.workdays)}
+        for missing in WorkCalendar().missing_years(year, year + 1):
+            if missing not in filled:
+                log.warning("节假日数据尚未包含%d年，该年暂按周末判断工作日；请在 [calendar] 中填写放假安排。", missing)
 
     # --- config reload --------------------------------------------------------------------------
 
