@@ -31,7 +31,7 @@ from scheduler.mail.message import new_message_id, to_bytes
 from scheduler.mail.transports import Transport, make_transport
 from scheduler.model import AlertCode, Ledger
 from scheduler.store import OutboxMessage, Queued, Store
-from scheduler.workdays import WorkCalendar
+from scheduler.workdays import years_without_data
 
 Clock = Callable[[], datetime]
 WEEKLY = "weekly"
@@ -162,13 +162,12 @@ class Cycle:
         ]
         calendar = self.settings.calendar
         if self.settings.schedule.skip_holidays:
-            filled = {d.year for d in (*calendar.holidays, *calendar.workdays)}
-            for year in WorkCalendar().missing_years(self.today.year, self.today.year + 1):
-                if year not in filled:
-                    notes.append(
-                        f"节假日数据尚未包含{year}年，{year}年暂按周末判断工作日。国务院公布{year}年放假安排后，"
-                        "请在 config.toml 的 [calendar] 中填写节假日（holidays）和调休上班日（workdays）。"
-                    )
+            years = (self.today.year, self.today.year + 1)
+            for year in years_without_data(years, (*calendar.holidays, *calendar.workdays)):
+                notes.append(
+                    f"节假日数据尚未包含{year}年，{year}年暂按周末判断工作日。国务院公布{year}年放假安排后，"
+                    "请在 config.toml 的 [calendar] 中填写节假日（holidays）和调休上班日（workdays）。"
+                )
         return notes
 
     def _routing(self, contacts: dict[str, tuple[str, ...]]) -> Routing:

@@ -28,7 +28,7 @@ from scheduler.logs import log
 from scheduler.model import Ledger
 from scheduler.store import Store
 from scheduler.timing import WorkdayTrigger, latest_due, make_trigger
-from scheduler.workdays import WorkCalendar
+from scheduler.workdays import WorkCalendar, years_without_data
 
 JOBS = (WEEKLY, DAILY)
 JOB_NAMES = {WEEKLY: "每周运行", DAILY: "每日运行"}
@@ -177,10 +177,11 @@ class Service:
         if not self.settings.schedule.skip_holidays:
             return
         year = clock.today(self.settings.office.tz).year
-        filled = {d.year for d in (*self.settings.calendar.holidays, *self.settings.calendar.workdays)}
-        for missing in WorkCalendar().missing_years(year, year + 1):
-            if missing not in filled:
-                log.warning("节假日数据尚未包含%d年，该年暂按周末判断工作日；请在 [calendar] 中填写放假安排。", missing)
+        calendar = self.settings.calendar
+        for missing in years_without_data((year, year + 1), (*calendar.holidays, *calendar.workdays)):
+            log.warning(
+                "节假日数据尚未包含%d年，该年暂按周末判断工作日；请在 [calendar] 中填写放假安排。", missing
+            )
 
     # --- config reload --------------------------------------------------------------------------
 

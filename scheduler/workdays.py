@@ -8,7 +8,7 @@ A year without data falls back to "Monday to Friday", plus the office's own over
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -48,3 +48,9 @@ class WorkCalendar:
     def missing_years(self, *years: int) -> list[int]:
         """The years among these that the calendar package has no official schedule for."""
         return [y for y in years if not self.has_data(y)]
+
+
+def years_without_data(years: Iterable[int], overrides: Iterable[date]) -> list[int]:
+    """Years the calendar package lacks and the office has not filled in [calendar] either."""
+    filled = {d.year for d in overrides}
+    return [y for y in WorkCalendar().missing_years(*years) if y not in filled]

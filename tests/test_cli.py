@@ -253,3 +253,19 @@ def test_service_file_prints_a_systemd_unit_for_this_install(
 def test_service_only_options_need_once(sample_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--config", str(sample_config), "--dry-run"]) == 2
     assert "只能与 --once 一起使用" in capsys.readouterr().err
+
+
+def test_the_summary_tells_the_office_when_next_years_holidays_are_unknown(
+    sample_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scheduler.workdays import WorkCalendar
+
+    assert main(["run", "--once", "--dry-run", "--config", str(sample_config), "--today", "2026-11-28"]) == 0
+    out = capsys.readouterr().out
+    note = "节假日数据尚未包含2027年"
+    # Whether 2027 is known depends on the chinese-calendar release installed; the note must follow it.
+    assert (note in out) == (2027 in WorkCalendar().missing_years(2027))
+    filled = sample_config.read_text(encoding="utf-8").replace("holidays = []", "holidays = [2027-01-01]")
+    sample_config.write_text(filled, encoding="utf-8")
+    assert main(["run", "--once", "--dry-run", "--config", str(sample_config), "--today", "2026-11-28"]) == 0
+    assert note not in capsys.readouterr().out
