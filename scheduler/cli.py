@@ -17,6 +17,7 @@ from scheduler import config as config_module
 from scheduler.addresses import is_address
 from scheduler.commands import (
     CheckCommand,
+    ReportCommand,
     RunCommand,
     SendTestCommand,
     ServiceCommand,
@@ -91,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     week.set_defaults(handler=_week)
 
+    report = commands.add_parser("report", help="生成《整改进展周报》Excel 文件")
+    _common(report)
+    report.add_argument("--out", type=Path, help="保存到这个文件（默认：[report] dir 下按日期命名）")
+    report.set_defaults(handler=_report)
+
     run = commands.add_parser("run", help="作为后台服务运行（加 --once 则立即运行一次完整流程后退出）")
     _common(run)
     run.add_argument("--once", action="store_true", help="立即运行一次完整流程后退出")
@@ -156,6 +162,11 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError("--ledger 不能为空")
     command = CheckCommand(settings, _today(args, settings), ledger_path=args.ledger)
     return command.run(args.format)
+
+
+def _report(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    return ReportCommand(settings, _today(args, settings)).run(args.out)
 
 
 def _snapshot(args: argparse.Namespace) -> int:

@@ -89,6 +89,21 @@ class WeekCommand(Command):
         return 0
 
 
+@dataclass
+class ReportCommand(Command):
+    """`taizhang report`: the weekly progress report workbook, now."""
+
+    def run(self, out: Path | None) -> int:
+        with self.history() as store:
+            assessment = self.assessment(store)
+            week = pipeline.week(self.settings, assessment, store)
+            data = pipeline.report_data(self.settings, assessment, week, store)
+        path = pipeline.save_report(self.settings, data, out)
+        log.info("已生成进展周报：%s", path)
+        _say(f"已生成进展周报：{path}")
+        return 0
+
+
 EXIT_PENDING = 3  # some mail could not be sent yet; it stays in the outbox and is retried
 
 

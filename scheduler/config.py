@@ -126,6 +126,7 @@ class Settings:
     schedule: ScheduleSettings
     calendar: CalendarSettings
     log_path: Path
+    report_dir: Path
 
     def rules(self) -> RuleSettings:
         a = self.alerts
@@ -164,6 +165,7 @@ def load(path: Path) -> Settings:
         schedule=_schedule(root.table("schedule")),
         calendar=_calendar(root.table("calendar")),
         log_path=_log(root.table("log"), base),
+        report_dir=_report(root.table("report"), base),
     )
     root.finish()
     return settings
@@ -344,6 +346,12 @@ def _calendar(t: _Table) -> CalendarSettings:
 
 def _log(t: _Table, base: Path) -> Path:
     path = _resolve(base, t.text("path", "logs/taizhang.log"))
+    t.finish()
+    return path
+
+
+def _report(t: _Table, base: Path) -> Path:
+    path = _resolve(base, t.text("dir", "sheets/reports"))
     t.finish()
     return path
 

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from scheduler import pipeline
 from scheduler.config import Settings
 from scheduler.labels import chinese_date
+from scheduler.logs import log
 from scheduler.mail import layout
 from scheduler.mail.compose import Failure, Plan, Routing, plan_sections, summary_due
 from scheduler.mail.deliver import Delivery, deliver
@@ -30,6 +31,8 @@ from scheduler.mail.drafts import section_draft, summary_draft, test_drafts
 from scheduler.mail.message import new_message_id, to_bytes
 from scheduler.mail.transports import Transport, make_transport
 from scheduler.model import AlertCode, Ledger
+from scheduler.report import report_path
+from scheduler.report import to_bytes as report_bytes
 from scheduler.store import OutboxMessage, Queued, Store
 from scheduler.workdays import years_without_data
 
@@ -49,6 +52,7 @@ class CycleResult:
     delivery: Delivery = field(default_factory=Delivery)
     transport: str = ""
     tasks: int = 0
+    report: str = ""  # the weekly report's file name, when one was written
 
 
 @dataclass
@@ -66,9 +70,8 @@ class Cycle:
                 assessment = pipeline.assess(self.settings, ledger, self.today, store)
                 drafts = self._section_drafts(assessment, store, mode)
                 if mode == WEEKLY:
-                    drafts.append(
-                        self._summary(assessment, store, store.unreported_failures() if store else [])
-                    )
+                    failures = store.unreported_failures() if store else []
+                    drafts.append(self._summary(assessment, store, failures, write_report=False))
                 return CycleResult(self.today, mode, drafts, tasks=len(ledger.tasks))
         transport = self.transport_factory(self.settings)  # a missing password stops us here
         with Store.open(self.settings.store.path) as store:
@@ -85,7 +88,8 @@ class Cycle:
         if mode == WEEKLY and summary_due(store.recent_items(self.today - timedelta(days=1)), self.today):
             failures = store.unreported_failures()
             skips = store.unreported_skips()
-            summary = self._summary(assessment, store, failures)
+            summary = self._summary(assessment, store, failures, write_report=True)
+            result.report = summary.attachments[0][0] if summary.attachments else ""
             self.send(store, transport, [summary], result, only_these=True)
             store.mark_reported([m.message_id for m in failures])
             store.mark_runs_reported([run.id for run in skips])
@@ -136,9 +140,24 @@ class Cycle:
         )
 
     def _summary(
-        self, assessment: pipeline.Assessment, store: Store | None, failures: Sequence[OutboxMessage]
+        self,
+        assessment: pipeline.Assessment,
+        store: Store | None,
+        failures: Sequence[OutboxMessage],
+        *,
+        write_report: bool,
     ) -> layout.Draft:
+        """The office summary, with the weekly report attached (and kept on disk, unless
+        this is a dry run)."""
         week = pipeline.week(self.settings, assessment, store)
+        data = pipeline.report_data(self.settings, assessment, week, store)
+        path = report_path(self.settings.report_dir, self.today)
+        if write_report:
+            pipeline.save_report(self.settings, data, path)
+            log.info("已生成进展周报：%s", path)
+            content = path.read_bytes()
+        else:
+            content = report_bytes(data)
         ledger = assessment.ledger
         # Sections without an address are listed whether or not this run re-sent their warnings.
         routing = self._routing(ledger.contacts)
@@ -152,6 +171,7 @@ class Cycle:
             ledger.problems,
             [_failure(m) for m in failures],
             self._notes(store),
+            attachments=((path.name, content),),
         )
 
     def _notes(self, store: Store | None) -> list[str]:

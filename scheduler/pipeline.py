@@ -11,8 +11,18 @@ from scheduler.config import Settings
 from scheduler.identity import identify
 from scheduler.ledger import read_ledger
 from scheduler.model import Alert, Ledger, Snapshot, Status
+from scheduler.report import ReportData, report_path, write_report
 from scheduler.store import Store
-from scheduler.tracking import Changes, SectionFigures, compare, done_since, section_figures, snapshot_of
+from scheduler.tracking import (
+    Changes,
+    SectionFigures,
+    compare,
+    done_by_section,
+    done_since,
+    section_figures,
+    snapshot_of,
+    trend,
+)
 
 WEEK = timedelta(days=7)
 
@@ -34,6 +44,7 @@ class Week:
     sections: list[SectionFigures]
     total: SectionFigures
     changes: Changes
+    baseline: Snapshot | None = None
 
 
 def read(settings: Settings, ledger_path: Path | None = None) -> Ledger:
@@ -72,4 +83,28 @@ def week(settings: Settings, assessment: Assessment, store: Store | None) -> Wee
     baseline = store.snapshot_on_or_before(assessment.today - WEEK) if store else None
     changes = compare(assessment.snapshot(), baseline, settings.rules(), assessment.alerts)
     sections, total = section_figures(assessment.ledger.tasks, assessment.alerts)
-    return Week(today=assessment.today, sections=sections, total=total, changes=changes)
+    return Week(today=assessment.today, sections=sections, total=total, changes=changes, baseline=baseline)
+
+
+def report_data(settings: Settings, assessment: Assessment, week: Week, store: Store | None) -> ReportData:
+    """Everything the weekly report workbook shows. The trend ends with today, live, when
+    today has no snapshot yet."""
+    snapshots = store.snapshots(assessment.today) if store else []
+    if not snapshots or snapshots[-1].day != assessment.today:
+        snapshots.append(assessment.snapshot())
+    return ReportData(
+        office_name=settings.office.name,
+        today=assessment.today,
+        sections=week.sections,
+        total=week.total,
+        done_last_week=done_by_section(week.baseline) if week.baseline else None,
+        tasks=assessment.ledger.tasks,
+        alerts=assessment.alerts,
+        changes=week.changes,
+        trend=trend(snapshots, settings.rules()),
+        problems=assessment.ledger.problems,
+    )
+
+
+def save_report(settings: Settings, data: ReportData, out: Path | None = None) -> Path:
+    return write_report(data, out or report_path(settings.report_dir, data.today))

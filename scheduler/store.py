@@ -198,6 +198,17 @@ class Store:
         states = [_state(row) for row in rows]
         return Snapshot(day=date.fromisoformat(snapshot_day), tasks={s.identity: s for s in states})
 
+    def snapshots(self, until: date) -> list[Snapshot]:
+        """Every snapshot up to `until`, oldest first: the history behind the 趋势 sheet."""
+        found = []
+        for (day,) in self._query(
+            "SELECT day FROM snapshot WHERE day <= ? ORDER BY day", (until.isoformat(),)
+        ):
+            snapshot = self.snapshot_on_or_before(date.fromisoformat(day))
+            if snapshot is not None:
+                found.append(snapshot)
+        return found
+
     def status_history(self, until: date) -> list[tuple[date, str, Status]]:
         """(day, identity, status) of every stored task up to `until`, oldest first."""
         rows = self._query(

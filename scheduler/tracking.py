@@ -163,3 +163,34 @@ def _figure_row(task: Task, alerts: Mapping[str, Sequence[Alert]]) -> list[objec
 
 def _figures(section: str, row: Mapping[str, Any]) -> SectionFigures:
     return SectionFigures(section, *(int(row[name]) for name in _FIGURES))
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    day: date
+    done: int
+    open: int
+    overdue: int
+
+
+def trend(snapshots: Sequence[Snapshot], settings: RuleSettings) -> list[TrendPoint]:
+    """Weekly counts over the whole history, one point per snapshot."""
+    points = []
+    for snap in snapshots:
+        states = list(snap.tasks.values())
+        done = sum(1 for s in states if s.status is Status.DONE)
+        overdue = sum(1 for s in states if overdue_on(s, snap.day, settings))
+        points.append(TrendPoint(snap.day, done, len(states) - done, overdue))
+    return points
+
+
+def done_by_section(snapshot: Snapshot) -> dict[str, int]:
+    """How many tasks of each lead section (and in all, under 合计) were done in a snapshot:
+    last week's side of the "change since last week" on the 汇总 sheet."""
+    counts: dict[str, int] = {TOTAL: 0}
+    for state in snapshot.tasks.values():
+        done = state.status is Status.DONE
+        counts[TOTAL] += done
+        for section in state.lead or (NO_SECTION,):
+            counts[section] = counts.get(section, 0) + done
+    return counts

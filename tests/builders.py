@@ -45,7 +45,10 @@ def write(path: Path, sheets: dict[str, Sheet]) -> Path:
         ws = wb.create_sheet(name)
         for r, row in enumerate(spec.rows, start=1):
             for c, value in enumerate(row, start=1):
-                if value is not None:
+                if isinstance(value, str) and value.startswith("'"):
+                    # As typed in Excel: a leading apostrophe makes "=…" plain text.
+                    ws.cell(row=r, column=c, value=value[1:]).data_type = "s"
+                elif value is not None:
                     ws.cell(row=r, column=c, value=value)
         for ref in spec.merges:
             ws.merge_cells(ref)

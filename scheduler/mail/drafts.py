@@ -43,6 +43,7 @@ def summary_draft(
     problems: Sequence[Problem],
     failures: Sequence[Failure],
     notes: Sequence[str],
+    attachments: tuple[tuple[str, bytes], ...] = (),
 ) -> layout.Draft:
     sections, total = figures
     facts = SummaryFacts(problems=problems, unrouted=unrouted, failures=failures, notes=notes)
@@ -55,6 +56,7 @@ def summary_draft(
         subject=layout.summary_subject(total, today),
         html=layout.summary_html(*args),
         text=layout.summary_text(*args),
+        attachments=attachments,
         items=(summary_item(today),),
     )
 
