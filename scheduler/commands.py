@@ -9,18 +9,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from scheduler import pipeline
 from scheduler.config import Settings
 from scheduler.credentials import store_in_keyring
-from scheduler.cycle import DAILY, WEEKLY, Cycle, describe, send_test
 from scheduler.errors import MISSING, ConfigError, UsageError
 from scheduler.locks import cycle_lock, service_lock
 from scheduler.logs import log
-from scheduler.mail.layout import Draft
 from scheduler.store import JobRun, Store
+
+if TYPE_CHECKING:
+    from scheduler.mail.layout import Draft
 
 
 @dataclass
@@ -112,6 +113,8 @@ class RunCommand(Command):
     """`taizhang run --once`: the full cycle (or the daily one), now."""
 
     def run(self, *, dry_run: bool, daily: bool = False) -> int:
+        from scheduler.cycle import DAILY, WEEKLY, Cycle, describe
+
         _require_office(self.settings)
         mode = DAILY if daily else WEEKLY
         if dry_run:
@@ -214,6 +217,8 @@ class SendTestCommand(Command):
     """`taizhang send-test --to ADDR`: one sample message of each colour."""
 
     def run(self, to: str) -> int:
+        from scheduler.cycle import send_test
+
         delivery = send_test(self.settings, self.today, to)
         for message in delivery.sent:
             _say(f"已发送：{message.subject} → {to}")

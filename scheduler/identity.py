@@ -41,6 +41,8 @@ def identify(tasks: Sequence[Task], previous: Snapshot | None) -> dict[str, str]
     found: dict[str, str] = {}
     left = dict(previous.tasks) if previous else {}
     for rule in (_by_number_and_title, _by_title, _by_number):
+        if not left:
+            break  # nothing (left) to match against: no need to look at every title
         pending = [t for t in tasks if t.key not in found]
         for task, identity in _match(pending, left, rule):
             found[task.key] = identity

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scheduler import rules
 from scheduler.config import Settings
 from scheduler.identity import identify
 from scheduler.ledger import read_ledger
 from scheduler.model import Alert, Ledger, Snapshot, Status
-from scheduler.report import ReportData, report_path, write_report
 from scheduler.store import Store
 from scheduler.tracking import (
     Changes,
@@ -23,6 +23,9 @@ from scheduler.tracking import (
     snapshot_of,
     trend,
 )
+
+if TYPE_CHECKING:
+    from scheduler.report import ReportData
 
 WEEK = timedelta(days=7)
 
@@ -89,6 +92,8 @@ def week(settings: Settings, assessment: Assessment, store: Store | None) -> Wee
 def report_data(settings: Settings, assessment: Assessment, week: Week, store: Store | None) -> ReportData:
     """Everything the weekly report workbook shows. The trend ends with today, live, when
     today has no snapshot yet."""
+    from scheduler.report import ReportData  # openpyxl is slow to import; `check` never needs it
+
     snapshots = store.snapshots(assessment.today) if store else []
     if not snapshots or snapshots[-1].day != assessment.today:
         snapshots.append(assessment.snapshot())
@@ -107,4 +112,6 @@ def report_data(settings: Settings, assessment: Assessment, week: Week, store: S
 
 
 def save_report(settings: Settings, data: ReportData, out: Path | None = None) -> Path:
+    from scheduler.report import report_path, write_report
+
     return write_report(data, out or report_path(settings.report_dir, data.today))

@@ -145,8 +145,11 @@ class _SheetParser:
 
     file: str = field(init=False)
 
+    _text_columns: list[tuple[str, int]] = field(init=False)
+
     def __post_init__(self) -> None:
         self.file = str(self.path)  # one string shared by every task of the sheet
+        self._text_columns = [(n, c) for n, c in self.header.columns.items() if n not in _PARSED]
 
     def parse(self) -> None:
         rows = self.sheet.rows  # filled in place: this sheet was read for this parse alone
@@ -162,7 +165,9 @@ class _SheetParser:
 
     def _classify(self, row: list[CellValue], inherited: Iterable[int]) -> tuple[_Row, str]:
         taken = set(inherited)
-        own = [c for c, v in enumerate(row) if v is not None and v != "" and c not in taken]
+        own = [c for c, v in enumerate(row) if v != "" and v is not None]
+        if taken:
+            own = [c for c in own if c not in taken]
         if not own or self._only_a_number(row, own):
             return _Row.SKIP, ""
         first = text(row[own[0]])
@@ -218,8 +223,8 @@ class _SheetParser:
         This runs for every cell of every row, so it is written for speed."""
         width = len(row)
         texts = dict.fromkeys(FIELDS, "")
-        for name, column in self.header.columns.items():
-            if column < width and name not in _PARSED:
+        for name, column in self._text_columns:
+            if column < width:
                 value = row[column]
                 texts[name] = value.strip() if type(value) is str else text(value)
         return texts
