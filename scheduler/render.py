@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
@@ -79,15 +80,7 @@ def alert_dict(alert: Alert) -> dict[str, Any]:
 
 
 def problem_dict(problem: Problem) -> dict[str, Any]:
-    return {
-        "file": problem.file,
-        "sheet": problem.sheet,
-        "row": problem.row,
-        "column": problem.column,
-        "cell": problem.cell,
-        "value": problem.value,
-        "message": problem.message,
-    }
+    return asdict(problem)
 
 
 def check_table(console: Console, assessment: Assessment) -> None:
@@ -185,17 +178,7 @@ def week_json(week: Week) -> str:
 
 
 def figures_dict(f: SectionFigures) -> dict[str, Any]:
-    return {
-        "section": f.section,
-        "total": f.total,
-        "done": f.done,
-        "open": f.open,
-        "red": f.red,
-        "yellow": f.yellow,
-        "blue": f.blue,
-        "stale": f.stale,
-        "completion_rate": round(f.completion_rate, 4),
-    }
+    return {**asdict(f), "completion_rate": round(f.completion_rate, 4)}
 
 
 def state_dict(state: TaskState) -> dict[str, Any]:
