@@ -7,7 +7,9 @@ stderr; 1 an internal error, which is a bug.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -64,6 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # a bug, not bad input: say so plainly, keep the details for us
+        logs.log.exception("程序内部错误")
+        print(f"程序内部错误：{type(e).__name__}: {e}。请把这条信息和日志发给技术人员。", file=sys.stderr)  # noqa: T201
+        if os.environ.get("TAIZHANG_DEBUG"):
+            traceback.print_exc()
+        return EXIT_BUG
 
 
 def build_parser() -> argparse.ArgumentParser:

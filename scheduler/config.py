@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.addresses import is_address
-from scheduler.crontab import CrontabError, cron_fields
+from scheduler.crontab import CrontabError
 from scheduler.errors import MISSING, ConfigError
 from scheduler.model import FIELDS
 from scheduler.rules import RuleSettings
@@ -173,8 +173,8 @@ def load(path: Path) -> Settings:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
+        # utf-8-sig: Windows Notepad may put a byte-order mark in front of the file.
+        return tomllib.loads(path.read_bytes().decode("utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError(
             path, "", MISSING, "找不到配置文件，请用 --config 指定 config.toml 的位置"
@@ -279,6 +279,7 @@ def _mail(t: _Table, base: Path) -> MailSettings:
     sender = t.text("sender", DEFAULT_SENDER)
     if not is_address(parseaddr(sender)[1]):
         raise t.error("sender", sender, "应为发件人，例如 “沅江分局办公室 <office@example.gov.cn>”")
+    smtp_table = t.table("smtp", required=transport == "smtp")
     mail = MailSettings(
         transport=transport,
         outbox_dir=_resolve(base, t.text("outbox_dir", "logs/outbox")),
@@ -287,7 +288,7 @@ def _mail(t: _Table, base: Path) -> MailSettings:
         copy_support=t.boolean("copy_support", False),
         reply_days=t.integer("reply_days", MailSettings.reply_days, 1, 60),
         retry_backoff_seconds=t.integer("retry_backoff_seconds", 300, 0, 86400),
-        smtp=_smtp(smtp, base) if (smtp := t.table("smtp", required=transport == "smtp")).data else None,
+        smtp=_smtp(smtp_table, base) if smtp_table.data or transport == "smtp" else None,
     )
     t.finish()
     return mail
@@ -451,7 +452,9 @@ class _Table:
         try:
             if not isinstance(value, str):
                 raise CrontabError("应为文字")
-            cron_fields(value)
+            from scheduler.timing import make_trigger  # APScheduler is slow to import; only here
+
+            make_trigger(value, ZoneInfo("Asia/Shanghai"), None)  # every field, as the service will
         except CrontabError as e:
             raise self.error(name, value, f"{e}；例如 “0 9 * * mon”（每周一9点）") from None
         return value.strip()

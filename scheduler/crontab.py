@@ -30,6 +30,10 @@ def cron_fields(text: str) -> dict[str, str]:
     if len(parts) == 6:
         fields["second"] = parts.pop(0)
     fields.update(zip(FIELDS, parts, strict=True))
+    if fields["day"] != "*" and fields["day_of_week"] != "*":
+        # crontab fires when either matches, APScheduler only when both do: refuse rather
+        # than silently mean something else.
+        raise CrontabError("不能同时限定日期和星期，请只限定其中一个（另一个写 *）")
     fields["day_of_week"] = weekdays(fields["day_of_week"])
     return fields
 
@@ -49,6 +53,8 @@ def _days(term: str) -> set[int]:
     if not match:
         raise CrontabError(f"星期一段中的“{term}”无法识别，可写 0-7（0 和 7 都是星期日）或 mon、tue 等")
     start, end, step = match.groups()
+    if step is not None and int(step) == 0:
+        raise CrontabError(f"星期一段中的“{term}”步长不能为 0")
     if start == "*":
         low, high = 0, 6
     else:

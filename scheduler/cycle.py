@@ -22,7 +22,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from scheduler import pipeline
 from scheduler.config import Settings
+from scheduler.errors import ReportError, UsageError
 from scheduler.labels import chinese_date
+from scheduler.locks import cycle_lock
 from scheduler.logs import log
 from scheduler.mail import layout
 from scheduler.mail.compose import Failure, Plan, Routing, plan_sections, summary_due
@@ -33,6 +35,7 @@ from scheduler.mail.transports import Transport, make_transport
 from scheduler.model import AlertCode, Ledger
 from scheduler.report import report_path
 from scheduler.report import to_bytes as report_bytes
+from scheduler.report import write_report as save_report_file
 from scheduler.store import OutboxMessage, Queued, Store
 from scheduler.workdays import years_without_data
 
@@ -152,12 +155,13 @@ class Cycle:
         week = pipeline.week(self.settings, assessment, store)
         data = pipeline.report_data(self.settings, assessment, week, store)
         path = report_path(self.settings.report_dir, self.today)
+        content = report_bytes(data)
         if write_report:
-            pipeline.save_report(self.settings, data, path)
-            log.info("已生成进展周报：%s", path)
-            content = path.read_bytes()
-        else:
-            content = report_bytes(data)
+            try:
+                save_report_file(content, path)
+                log.info("已生成进展周报：%s", path)
+            except ReportError as e:  # still attached to the mail: the office gets it either way
+                log.error("%s", e.message)
         ledger = assessment.ledger
         # Sections without an address are listed whether or not this run re-sent their warnings.
         routing = self._routing(ledger.contacts)
@@ -258,6 +262,10 @@ def send_test(settings: Settings, today: date, to: str) -> Delivery:
     cycle = Cycle(settings, today)
     transport = cycle.transport_factory(settings)
     result = CycleResult(today)
-    with Store.open(settings.store.path) as store:
-        cycle.send(store, transport, test_drafts(settings, today, to), result)
+    with cycle_lock(settings.store.path) as lock:
+        if not lock.acquire(timeout=300):
+            raise UsageError("另一个 taizhang 进程正在发送邮件，请稍后再试")
+        with Store.open(settings.store.path) as store:
+            # Only the test messages: what waits in the outbox keeps to its own schedule.
+            cycle.send(store, transport, test_drafts(settings, today, to), result, only_these=True)
     return result.delivery

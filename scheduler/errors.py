@@ -56,6 +56,10 @@ class CredentialsError(TaizhangError):
     """The SMTP password is in neither the environment nor the keyring."""
 
 
+class ReportError(TaizhangError):
+    """The weekly report workbook cannot be saved."""
+
+
 class UsageError(TaizhangError):
     """A command-line argument is not allowed."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import IO
@@ -18,8 +19,9 @@ class FileLock:
         self.path = path
         self._file: IO[str] | None = None
 
-    def acquire(self, timeout: float = 0.0) -> bool:
-        """Take the lock, waiting up to `timeout` seconds. False when another process has it."""
+    def acquire(self, timeout: float = 0.0, stop: threading.Event | None = None) -> bool:
+        """Take the lock, waiting up to `timeout` seconds (less if `stop` is set meanwhile).
+        False when another process has it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115  (held until release)
         deadline = time.monotonic() + timeout
@@ -31,7 +33,7 @@ class FileLock:
                 handle.flush()
                 self._file = handle
                 return True
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or (stop is not None and stop.is_set()):
                 handle.close()
                 return False
             time.sleep(0.2)

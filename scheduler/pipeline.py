@@ -112,6 +112,6 @@ def report_data(settings: Settings, assessment: Assessment, week: Week, store: S
 
 
 def save_report(settings: Settings, data: ReportData, out: Path | None = None) -> Path:
-    from scheduler.report import report_path, write_report
+    from scheduler.report import report_path, to_bytes, write_report
 
-    return write_report(data, out or report_path(settings.report_dir, data.today))
+    return write_report(to_bytes(data), out or report_path(settings.report_dir, data.today))

@@ -8,6 +8,7 @@ Ledger text is always stored as text, never as a formula.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from scheduler.errors import ReportError
 from scheduler.labels import LEVEL_NAMES, chinese_date, deadline_label, percent
 from scheduler.mail.attachment import append_text_row
 from scheduler.model import Alert, AlertCode, Level, Problem, Task, TaskState
@@ -51,11 +53,20 @@ def report_path(folder: Path, today: date) -> Path:
     return folder / f"整改进展周报_{today.isoformat()}.xlsx"
 
 
-def write_report(data: ReportData, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_report(content: bytes, path: Path) -> Path:
+    """Save the report. A file open in Excel on Windows cannot be replaced: that is a clear
+    ReportError, not a traceback."""
     partial = path.with_name(path.name + ".part")
-    build(data).save(partial)
-    partial.replace(path)  # the office never opens half a file
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(content)
+        partial.replace(path)  # the office never opens half a file
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise ReportError(
+            f"进展周报无法保存到 {path}（{e.strerror or e}）：如果它正在 Excel 或 WPS 中打开，请关闭后再试"
+        ) from None
     return path
 
 

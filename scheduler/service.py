@@ -11,9 +11,11 @@ At start-up each job catches up once, for the latest run it missed.
 
 from __future__ import annotations
 
+import logging
+import os
 import signal
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -36,6 +38,7 @@ JOB_NAMES = {WEEKLY: "每周运行", DAILY: "每日运行"}
 # starts a little late (a busy or waking machine); coalesce folds a backlog into one run.
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 12 * 3600}
 STARTED_KEY = "service_started_at"
+STOP_GRACE_SECONDS = 8  # systemd and the office expect a stop within 10 seconds
 
 
 class AlreadyRunning(TaizhangError):
@@ -59,6 +62,8 @@ class Service:
         self.config_path = config_path
         self.settings = settings
         self.stop = threading.Event()
+        self._idle = threading.Event()  # no job is running
+        self._idle.set()
         self._config_stamp = _stamp(config_path)
         self.scheduler = BlockingScheduler(
             timezone=settings.office.tz,
@@ -88,10 +93,20 @@ class Service:
             log.info("服务已启动（配置文件 %s）。%s", self.config_path, self.next_runs_text())
             self._warn_about_calendar()
             self.scheduler.start()
+            self._wait_for_the_job_in_progress()
         finally:
             lock.release()
         log.info("服务已停止。")
         return 0
+
+    def _wait_for_the_job_in_progress(self) -> None:
+        """A job stops between messages once asked; one blocked on a slow mail server may
+        not. Past the grace period we leave anyway: the outbox sends the rest next time."""
+        if self._idle.wait(STOP_GRACE_SECONDS):
+            return
+        log.warning("当前任务未能在 %d 秒内结束，强制退出；未发完的邮件下次运行时补发。", STOP_GRACE_SECONDS)
+        logging.shutdown()
+        os._exit(0)
 
     # --- jobs ---------------------------------------------------------------------------------
 
@@ -107,11 +122,13 @@ class Service:
             if started is None:
                 store.set_state(STARTED_KEY, now.isoformat())  # a first start misses nothing
                 return
-            for job, trigger in triggers(self.settings).items():
+            caught_up: set[str] = set()
+            for job, trigger in triggers(self.settings).items():  # weekly first
                 last = store.last_run(job)
                 since = last.started_at if last else datetime.fromisoformat(started)
                 missed = latest_due(trigger, since, now)
-                if missed is not None:
+                if missed is not None and not (job == DAILY and WEEKLY in caught_up):
+                    caught_up.add(job)
                     log.info(
                         "%s在 %s 未能运行（机器未开机或服务未启动），现在补做一次。",
                         JOB_NAMES[job],
@@ -124,28 +141,36 @@ class Service:
         goes on to the next run."""
         settings = self.settings
         now = datetime.now(UTC)
+        self._idle.clear()
         try:
             with Store.open(settings.store.path) as store:
                 run_id = store.start_run(job, missed or now, now)
             result, message = self._guarded_cycle(job, settings)
         except Exception as e:  # the last line of defence: log it, keep the service alive
             log.exception("%s出错：%s", JOB_NAMES[job], e)
+            self._idle.set()
             return
         try:
             with Store.open(settings.store.path) as store:
                 store.finish_run(run_id, result, message, datetime.now(UTC))
         except TaizhangError as e:
             log.error("无法记录运行结果：%s", e.message)
+        finally:
+            self._idle.set()
 
     def _guarded_cycle(self, job: str, settings: config.Settings) -> tuple[str, str]:
+        today = clock.today(settings.office.tz)
+        if job == DAILY and weekly_runs_on(settings, today):
+            # The weekly run sends everything that day in one email per section; a daily
+            # run before it would split a section's warnings over two emails.
+            return "skipped", "今天有每周运行，每日运行并入其中"
         try:
             with cycle_lock(settings.store.path) as lock:
-                if not lock.acquire(timeout=600):
+                if not lock.acquire(timeout=600, stop=self.stop):
                     return "skipped", "另一个 taizhang 进程正在运行，本次跳过"
                 ledger = self._read_ledger(settings)
                 if ledger is None:
                     return "skipped", "台账暂时无法读取，本次跳过"
-                today = clock.today(settings.office.tz)
                 result = Cycle(settings, today, stop=self.stop).run(mode=job, ledger=ledger)
         except LedgerError as e:
             log.warning("%s跳过：%s", JOB_NAMES[job], e.message)
@@ -195,8 +220,9 @@ class Service:
         """Load config.toml again. An invalid file is refused and the old settings stay."""
         try:
             fresh = config.load(self.config_path)
-        except ConfigError as e:
-            log.error("新的配置无效，继续使用原来的配置：%s", e.message)
+            triggers(fresh)  # every schedule must build before anything is swapped
+        except (ConfigError, ValueError) as e:
+            log.error("新的配置无效，继续使用原来的配置：%s", getattr(e, "message", e))
             return
         self.settings = fresh
         for job in JOBS:
@@ -221,7 +247,7 @@ class Service:
         log.info("收到停止信号，正在结束当前任务……")
         self.stop.set()
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+            self.scheduler.shutdown(wait=False)  # run() then waits for the job, a little
 
     def next_runs_text(self) -> str:
         now = datetime.now(self.settings.office.tz)
@@ -231,6 +257,20 @@ class Service:
             if moment is not None:
                 parts.append(f"{JOB_NAMES[job]}下次：{moment:%Y-%m-%d %H:%M}")
         return "；".join(parts) or "没有启用的定时任务"
+
+
+def weekly_runs_on(settings: config.Settings, day: date) -> bool:
+    """Does the weekly job fire on this office day (after moving off weekends and holidays)?"""
+    trigger = triggers(settings).get(WEEKLY)
+    if trigger is None:
+        return False
+    # Start a fortnight back: a Monday run moved off a holiday lands days after its cron time.
+    moment = trigger.get_next_fire_time(
+        None, datetime.combine(day - timedelta(days=14), time(0), settings.office.tz)
+    )
+    while moment is not None and moment.astimezone(settings.office.tz).date() < day:
+        moment = trigger.get_next_fire_time(moment, moment + timedelta(microseconds=1))
+    return moment is not None and moment.astimezone(settings.office.tz).date() == day
 
 
 def next_runs(settings: config.Settings, now: datetime) -> dict[str, datetime | None]:

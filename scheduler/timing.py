@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from scheduler.crontab import cron_fields
+from scheduler.crontab import CrontabError, cron_fields
 from scheduler.workdays import WorkCalendar
 
 MAX_STEPS = 5000  # how many fire times we walk at most when looking for a missed run
@@ -39,7 +39,14 @@ class WorkdayTrigger(BaseTrigger):  # type: ignore[misc]
 
 
 def make_trigger(text: str, tz: ZoneInfo, calendar: WorkCalendar | None) -> WorkdayTrigger:
-    return WorkdayTrigger(CronTrigger(timezone=tz, **cron_fields(text)), calendar)
+    """Raises CrontabError, with a Chinese reason, for any field APScheduler refuses too."""
+    try:
+        cron = CronTrigger(timezone=tz, **cron_fields(text))
+    except ValueError as e:
+        if isinstance(e, CrontabError):
+            raise
+        raise CrontabError(f"时间写法有误（{e}）") from None
+    return WorkdayTrigger(cron, calendar)
 
 
 def latest_due(trigger: BaseTrigger, since: datetime, now: datetime) -> datetime | None:

@@ -3,7 +3,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime
+import zipfile
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -269,3 +270,40 @@ def test_the_summary_tells_the_office_when_next_years_holidays_are_unknown(
     sample_config.write_text(filled, encoding="utf-8")
     assert main(["run", "--once", "--dry-run", "--config", str(sample_config), "--today", "2026-11-28"]) == 0
     assert note not in capsys.readouterr().out
+
+
+def test_control_characters_in_the_ledger_do_not_stop_the_mail(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A vertical tab, as a line break pasted from Word leaves it. openpyxl refuses to write
+    # one, so the ledger gets it the way Excel stores it, escaped as _x000B_.
+    path = write(
+        tmp_path / "台账.xlsx", {"台账": ledger([row(1, "问题VT一", deadline="2025年6月1日", note="甲VT乙")])}
+    )
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(b"VT", b"_x000B_")
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    from scheduler.ledger import read_ledger
+
+    assert read_ledger([path], date(2025, 1, 17)).tasks[0].title == "问题\x0b一"  # as calamine reads it
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        '[ledger]\npath = "台账.xlsx"\n[plan]\nstart = 2025-01-17\n'
+        '[mail]\noffice = ["office@example.gov.cn"]\n[sections]\n"大气环境股" = "dq@example.gov.cn"\n',
+        encoding="utf-8",
+    )
+    assert main(["run", "--once", "--config", str(cfg), "--today", "2025-06-20"]) == 0
+    assert "生成邮件 2 封" in capsys.readouterr().out  # the section's warning and the summary
+
+
+def test_a_report_that_cannot_be_saved_exits_2_in_chinese(
+    sample_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "file").write_text("x")
+    out = tmp_path / "file" / "report.xlsx"  # a folder that is a file
+    assert main(["report", "--config", str(sample_config), "--today", "2025-06-20", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "进展周报无法保存" in err and "Traceback" not in err

@@ -216,3 +216,20 @@ def test_address_books_accept_one_address_or_a_list(tmp_path: Path) -> None:
         "大气环境股": ("dq@example.gov.cn",),
         "水环境股": ("a@x.cn", "b@x.cn"),
     }
+
+
+@pytest.mark.parametrize("value", ["0 25 * * mon", "0 9 * * */0", "0 9 1 * mon", "every monday"])
+def test_a_schedule_apscheduler_would_refuse_is_refused_at_load(tmp_path: Path, value: str) -> None:
+    e = error(tmp_path, GOOD + f'\n[schedule]\nweekly = "{value}"\n')
+    assert e.key == "schedule.weekly" and "0 9 * * mon" in e.message
+
+
+def test_an_empty_smtp_table_names_the_missing_host(tmp_path: Path) -> None:
+    e = error(tmp_path, GOOD + '\n[mail]\ntransport = "smtp"\n[mail.smtp]\n')
+    assert e.key == "mail.smtp.host"
+
+
+def test_a_config_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode("utf-8"))
+    assert config.load(path).plan.start == date(2025, 1, 17)

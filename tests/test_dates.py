@@ -156,3 +156,17 @@ def test_no_cell_value_can_crash_the_deadline_parser(value: object, start: date)
     assert deadline.kind in DeadlineKind
     assert (deadline.date is None) == (deadline.kind in (DeadlineKind.UNKNOWN, DeadlineKind.ONGOING))
     assert (problem is not None) == (deadline.kind is DeadlineKind.UNKNOWN)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025年4季度", date(2025, 12, 31)),
+        ("2025年3季度前", date(2025, 9, 30)),
+        ("2025年1季度", date(2025, 3, 31)),
+    ],
+)
+def test_a_quarter_written_with_a_digit_after_the_year_is_a_quarter_not_a_month(
+    text: str, expected: date
+) -> None:
+    assert parse_deadline(text, START)[0].date == expected

@@ -328,3 +328,17 @@ def test_send_test_sends_one_message_of_each_colour(config: Path, server: SmtpSe
     got = subjects(server)
     assert [s.split("】")[0] for s in got] == ["【测试·红色预警", "【测试·黄色预警", "【测试·蓝色预警"]
     assert all(r.rcpt_tos == ["me@example.gov.cn"] for r in server.mailbox.received)
+
+
+def test_send_test_sends_only_its_own_messages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    srv = make_server(tmp_path)  # down for the weekly run: its messages wait in the outbox
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    config = write_config(tmp_path, srv.port, srv.ca_file)
+    assert run_once(config) == 3
+    srv.start()
+    try:
+        assert main(["send-test", "--config", str(config), "--to", "me@example.gov.cn"]) == 0
+        assert [r.rcpt_tos for r in srv.mailbox.received] == [["me@example.gov.cn"]] * 3
+        assert [status for _, status, _ in outbox(config)][:3] == ["pending"] * 3  # left to their retry
+    finally:
+        srv.stop()

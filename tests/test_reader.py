@@ -337,3 +337,32 @@ def test_a_contacts_sheet_becomes_the_address_book(tmp_path: Path) -> None:
     (problem,) = result.problems
     assert (problem.sheet, problem.row, problem.column, problem.cell) == ("联系人", 5, "电子邮箱", "C5")
     assert "监测站" in problem.message
+
+
+def test_a_row_with_only_its_title_is_a_task_with_problems_not_a_heading(tmp_path: Path) -> None:
+    rows = [
+        row(1, "问题一", category=""),
+        [None, None, "新发现的问题，其他待填"],
+        row(3, "问题三", category=""),
+    ]
+    result = read(write(tmp_path / "t.xlsx", {"台账": ledger(rows)}))
+    assert [t.title for t in result.tasks] == ["问题一", "新发现的问题，其他待填", "问题三"]
+    assert result.tasks[2].category == ""  # it did not become the category of the rows below
+    assert {(p.row, p.column) for p in result.problems} == {(6, "牵头单位"), (6, "完成时限")}
+
+
+def test_the_contacts_sheet_is_read_when_the_ledger_sheets_are_listed(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "t.xlsx",
+        {
+            "台账": ledger([row()]),
+            "联系人": Sheet(rows=[["股室", "邮箱"], ["大气环境股", "dq@example.gov.cn"]]),
+        },
+    )
+    assert read(path, sheets=["台账"]).contacts == {"大气环境股": ("dq@example.gov.cn",)}
+
+
+def test_a_percent_column_reads_a_plain_1_as_one_percent(tmp_path: Path) -> None:
+    rows = [row(1, progress=60, status=""), row(2, progress=1, status="")]
+    tasks = read(write(tmp_path / "t.xlsx", {"台账": ledger(rows)})).tasks
+    assert [(t.progress, t.status) for t in tasks] == [(0.6, Status.OPEN), (0.01, Status.OPEN)]

@@ -85,3 +85,23 @@ def test_catch_up_finds_only_the_latest_missed_run() -> None:
     now = datetime(2025, 6, 24, 8, 0, tzinfo=TZ)  # three Mondays missed
     assert latest_due(trigger, last_run, now) == datetime(2025, 6, 23, 9, 0, tzinfo=TZ)
     assert latest_due(trigger, datetime(2025, 6, 23, 9, 0, 1, tzinfo=TZ), now) is None
+
+
+@pytest.mark.parametrize("text", ["0 9 * * */0", "0 9 1 * mon", "0 25 * * mon", "61 9 * * *", "0 9 32 * *"])
+def test_every_field_is_checked_before_the_service_sees_it(text: str) -> None:
+    with pytest.raises(CrontabError):
+        make_trigger(text, TZ, None)
+
+
+def test_the_daily_run_gives_way_to_the_weekly_run_on_its_day(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from scheduler import config
+    from scheduler.service import weekly_runs_on
+
+    path = tmp_path / "config.toml"
+    path.write_text('[ledger]\npath = "a.xlsx"\n[plan]\nstart = 2025-01-17\n', encoding="utf-8")
+    settings = config.load(path)
+    assert weekly_runs_on(settings, date(2025, 6, 23))  # a Monday
+    assert not weekly_runs_on(settings, date(2025, 6, 24))
+    # National Day: Monday the 6th is off, the weekly run moves to Thursday the 9th.
+    assert not weekly_runs_on(settings, date(2025, 10, 6))
+    assert weekly_runs_on(settings, date(2025, 10, 9))

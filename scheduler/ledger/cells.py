@@ -66,29 +66,42 @@ def split_sections(cell: str) -> tuple[str, ...]:
     return tuple(unique)
 
 
+_YES = frozenset({"是", "√", "✓", "✔", "y", "yes"})  # a 是否完成 column
+
+
 @lru_cache(maxsize=1024)
 def says_done(status: str) -> bool:
-    """True when the status text says the task is finished (已完成, 已销号, 办结 …)."""
+    """True when the status text says the task is finished (已完成, 已销号, 办结, or 是 …)."""
     flat = "".join(unicodedata.normalize("NFKC", status).split())
+    if flat.lower() in _YES:
+        return True
     if not _DONE.search(flat) or _NOT_DONE.search(flat):
         return False
     percent = re.search(r"(\d+(?:\.\d+)?)%", flat)
     return percent is None or float(percent.group(1)) >= 100
 
 
-def parse_progress(value: CellValue) -> tuple[float | None, str | None]:
+def parse_progress(value: CellValue, percent_column: bool = False) -> tuple[float | None, str | None]:
     """Progress as a fraction 0..1. Returns (None, message) when the cell cannot be read.
 
     0..1 is a percent-formatted cell (0.6 shows as 60%); above 1 up to 100 is a percent typed
-    as a plain number; text may say "60%".
+    as a plain number; text may say "60%". A plain 1 could be either: it is 1% in a column
+    whose other numbers show it is typed as percents (`percent_column`), else 100%.
     """
     if value is None or value == "":
         return None, None
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if value == 1 and percent_column:
+            return 0.01, None
         return _from_number(float(value))
     if isinstance(value, str):
         return _progress_text(value)
     return None, PROGRESS_MESSAGE
+
+
+def typed_as_percents(values: list[CellValue]) -> bool:
+    """Does a progress column hold percents typed as plain numbers (60 for 60%)?"""
+    return any(isinstance(v, int | float) and not isinstance(v, bool) and 1 < v <= 100 for v in values)
 
 
 @lru_cache(maxsize=1024)

@@ -4,8 +4,8 @@ The rules of a real ledger, in the order they apply to each row below the header
 1. A vertical merge gives its value to every row it covers (category, section, deadline).
 2. A row with nothing of its own (or only a pre-printed 序号) is blank and skipped.
 3. A note (注：…) or a total (合计) is skipped.
-4. A row that is one lone text cell, often merged across the table, is a banner: a heading
-   such as 一、… or （一）… that becomes the category of the rows below it.
+4. A row that is one lone text cell, merged across columns or worded like a heading
+   (一、… （一）…), is a banner: it becomes the category of the rows below it.
 5. Every other row is a task. Cells that cannot be understood become problems; the task is
    kept, because a task dropped is a warning never sent.
 """
@@ -22,10 +22,9 @@ from pathlib import Path
 from scheduler.addresses import is_address, split_addresses
 from scheduler.dates import parse_day, parse_deadline
 from scheduler.errors import LedgerError
-from scheduler.ledger.cells import parse_progress, says_done, split_sections, text
+from scheduler.ledger.cells import parse_progress, says_done, split_sections, text, typed_as_percents
 from scheduler.ledger.header import (
     SEARCH_ROWS,
-    ContactsHeader,
     Header,
     Matcher,
     find_contacts_header,
@@ -35,6 +34,11 @@ from scheduler.ledger.workbook import Merge, SheetData, Workbook
 from scheduler.model import FIELD_LABELS, FIELDS, CellValue, DeadlineKind, Ledger, Problem, Status, Task
 
 _NOTE = re.compile(r"^(注|说明|备注|填表说明|填报说明)\s*[:：\d]")
+# A heading: 一、… （一）… (1)… 1、… 第一部分… or a 反馈问题：… line.
+_HEADING = re.compile(
+    r"^\s*([（(]?[一二三四五六七八九十百零]+[)）、.．]|[（(]\d+[)）]|\d+[、.．](?!\d)"
+    r"|第[一二三四五六七八九十百\d]+[部分章节类项个]|反馈问题)"
+)
 _PARSED = frozenset({"start", "deadline", "progress"})  # read from their values, not their text
 _TOTAL = re.compile(r"^(合\s*计|总\s*计|小\s*计)")
 
@@ -55,17 +59,18 @@ def read_ledger(
         prefix = f"{path.name}:" if len(paths) > 1 else ""
         found = 0
         book = Workbook(path)
-        for name in _chosen_sheets(book, sheets):
+        chosen = _chosen_sheets(book, sheets)
+        for name in chosen:
             sheet = book.sheet(name)
             grid = _header_grid(sheet)
             header = find_header(grid, matcher)
             if header is None:
                 if sheets:
                     raise LedgerError(path, "找不到表头（前20行中没有“具体问题”“完成时限”等列名）", name)
-                contacts_header = find_contacts_header(grid)
-                if contacts_header is not None:  # the office's address book
-                    _read_contacts(path, sheet, contacts_header, contacts, problems)
-                continue  # an instructions sheet: not a ledger, skip quietly
+                _read_contacts(
+                    path, sheet, grid, contacts, problems
+                )  # an instructions sheet reads as nothing
+                continue
             found += 1
             parser = _SheetParser(path, prefix, sheet, header, plan_start)
             parser.parse()
@@ -74,18 +79,29 @@ def read_ledger(
             del sheet, parser  # let the cells go before the next sheet is read
         if not found:
             raise LedgerError(path, "没有找到台账工作表（需要有“具体问题”或“完成时限”等列名的表头）")
+        for name in _other_visible_sheets(book, chosen):  # the address book, when sheets are listed
+            other = book.sheet(name)
+            _read_contacts(path, other, _header_grid(other), contacts, problems)
     files = tuple(str(p) for p in paths)
     return Ledger(tasks=tuple(tasks), problems=tuple(problems), files=files, contacts=contacts)
+
+
+def _other_visible_sheets(book: Workbook, chosen: Sequence[str]) -> list[str]:
+    return [name for name in book.sheet_names if name not in chosen and not book.hidden(name)]
 
 
 def _read_contacts(
     path: Path,
     sheet: SheetData,
-    header: ContactsHeader,
+    grid: list[list[CellValue]],
     contacts: dict[str, tuple[str, ...]],
     problems: list[Problem],
 ) -> None:
-    """Section → addresses from a contacts sheet. A bad address is a problem, never a stop."""
+    """Section → addresses from a contacts sheet (股室 | 电子邮箱), if this sheet is one.
+    A bad address is a problem, never a stop."""
+    header = find_contacts_header(grid)
+    if header is None:
+        return
     for index in range(header.first_data_row, len(sheet.rows)):
         row = sheet.rows[index]
         name = text(row[header.name_column]) if header.name_column < len(row) else ""
@@ -146,24 +162,28 @@ class _SheetParser:
     file: str = field(init=False)
 
     _text_columns: list[tuple[str, int]] = field(init=False)
+    _percent_column: bool = field(init=False, default=False)
+    _wide_cells: set[tuple[int, int]] = field(init=False)  # cells merged across columns
 
     def __post_init__(self) -> None:
         self.file = str(self.path)  # one string shared by every task of the sheet
         self._text_columns = [(n, c) for n, c in self.header.columns.items() if n not in _PARSED]
+        self._wide_cells = {(r1, c1) for r1, c1, _r2, c2 in self.sheet.merges if c2 > c1}
 
     def parse(self) -> None:
         rows = self.sheet.rows  # filled in place: this sheet was read for this parse alone
         inherited = _fill_down(rows, self.sheet.merges, self.header.first_data_row)
+        self._percent_column = self._progress_typed_as_percents()
         banner = ""
         for index in range(self.header.first_data_row, len(rows)):
             row = rows[index]
-            kind, heading = self._classify(row, inherited.get(index, ()))
+            kind, heading = self._classify(index, row, inherited.get(index, ()))
             if kind is _Row.TASK:
                 self.tasks.append(self._task(index, row, banner))
             elif kind is _Row.BANNER:
                 banner = heading
 
-    def _classify(self, row: list[CellValue], inherited: Iterable[int]) -> tuple[_Row, str]:
+    def _classify(self, index: int, row: list[CellValue], inherited: Iterable[int]) -> tuple[_Row, str]:
         taken = set(inherited)
         own = [c for c, v in enumerate(row) if v != "" and v is not None]
         if taken:
@@ -173,9 +193,19 @@ class _SheetParser:
         first = text(row[own[0]])
         if _NOTE.match(first) or _TOTAL.match(first):
             return _Row.SKIP, ""
-        if len(own) == 1 and not taken and isinstance(row[own[0]], str):
+        # A lone text cell is a heading when it reads like one or spans several columns;
+        # otherwise it is a task with only its title filled in, kept and reported.
+        lone_text = len(own) == 1 and not taken and isinstance(row[own[0]], str)
+        if lone_text and (_HEADING.match(first) or (index, own[0]) in self._wide_cells):
             return _Row.BANNER, first
         return _Row.TASK, ""
+
+    def _progress_typed_as_percents(self) -> bool:
+        column = self.header.columns.get("progress")
+        if column is None:
+            return False
+        rows = self.sheet.rows[self.header.first_data_row :]
+        return typed_as_percents([row[column] for row in rows if column < len(row)])
 
     def _only_a_number(self, row: list[CellValue], own: list[int]) -> bool:
         """A row whose only content is its 序号: numbered in advance, still empty."""
@@ -237,7 +267,7 @@ class _SheetParser:
 
     def _progress(self, row: list[CellValue], excel_row: int) -> float | None:
         value = self._raw(row, "progress")
-        progress, why = parse_progress(value)
+        progress, why = parse_progress(value, self._percent_column)
         if why:
             self._problem(excel_row, "progress", text(value), why)
         return progress

@@ -6,6 +6,7 @@ import io
 from collections.abc import Mapping, Sequence
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -62,8 +63,10 @@ def section_workbook(section: str, tasks: Sequence[Task], alerts: Mapping[str, S
 def append_text_row(ws: Worksheet, values: Sequence[object]) -> None:
     """Append a row whose text is stored as text. openpyxl turns any string starting with "="
     into a formula; ledger text such as "=HYPERLINK(…)" must never run in a reader's Excel
-    (CSV/Excel injection). Text starting with +, - or @ is stored as text already."""
-    ws.append(list(values))
+    (CSV/Excel injection). Text starting with +, - or @ is stored as text already.
+    Control characters (a vertical tab from a Word line break) are dropped: openpyxl refuses
+    them, and one such cell must not stop every warning."""
+    ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values])
     for cell in ws[ws.max_row]:
         if cell.data_type == "f":
             cell.data_type = "s"
