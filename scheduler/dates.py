@@ -57,13 +57,18 @@ def parse_deadline(value: CellValue, plan_start: date) -> tuple[Deadline, str | 
     return _parse_value(value)
 
 
+@lru_cache(maxsize=8192, typed=True)  # typed: True and 1 are different cells
+def _parse_value(value: CellValue) -> tuple[Deadline, str | None]:
+    return _parse_non_text(value)
+
+
 def parse_day(value: CellValue, plan_start: date) -> date | None:
     """Read a cell that must name one day (开始时间). None when it does not."""
     deadline, _ = parse_deadline(value, plan_start)
     return deadline.date if deadline.kind is DeadlineKind.DATE else None
 
 
-def _parse_value(value: CellValue) -> tuple[Deadline, str | None]:
+def _parse_non_text(value: CellValue) -> tuple[Deadline, str | None]:
     if value is None or value == "":
         return Deadline(DeadlineKind.UNKNOWN, None, ""), EMPTY_MESSAGE
     if isinstance(value, datetime):

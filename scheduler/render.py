@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
 
 from scheduler.labels import STATUS_LABELS, chinese_date, deadline_label, percent
-from scheduler.model import Alert, Problem, Status, Task, TaskState
+from scheduler.model import Alert, Deadline, Problem, Status, Task, TaskState
 from scheduler.tracking import NO_SECTION, SectionFigures
 
 if TYPE_CHECKING:
@@ -43,7 +44,8 @@ def write_check_json(out: TextIO, assessment: Assessment) -> None:
 
 
 def task_dict(task: Task, alerts: Sequence[Alert] = ()) -> dict[str, Any]:
-    deadline = task.deadline
+    # Runs once per row of a big ledger: tuples encode as JSON lists as they are, and the
+    # deadline and alert dicts repeat, so each is made once.
     return {
         "key": task.key,
         "sheet": task.sheet,
@@ -51,20 +53,26 @@ def task_dict(task: Task, alerts: Sequence[Alert] = ()) -> dict[str, Any]:
         "no": task.no,
         "category": task.category,
         "title": task.title,
-        "lead": list(task.lead),
-        "support": list(task.support),
+        "lead": task.lead,
+        "support": task.support,
         "leader": task.leader,
-        "deadline": {
-            "kind": deadline.kind.value,
-            "date": deadline.date.isoformat() if deadline.date else None,
-            "text": deadline.text,
-        },
+        "deadline": _deadline_dict(task.deadline),
         "status": task.status.value,
         "progress": task.progress,
         "alerts": [alert_dict(a) for a in alerts],
     }
 
 
+@lru_cache(maxsize=4096)
+def _deadline_dict(deadline: Deadline) -> dict[str, Any]:
+    return {
+        "kind": deadline.kind.value,
+        "date": deadline.date.isoformat() if deadline.date else None,
+        "text": deadline.text,
+    }
+
+
+@lru_cache(maxsize=4096)
 def alert_dict(alert: Alert) -> dict[str, Any]:
     found: dict[str, Any] = {"code": alert.code.value, "level": alert.level.value}
     if alert.days is not None:
