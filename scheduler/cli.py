@@ -66,6 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`taizhang check | head`): not a failure of ours. Point stdout
+        # at nothing so that Python's own flush at exit does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as e:  # a bug, not bad input: say so plainly, keep the details for us
         logs.log.exception("程序内部错误")
         print(f"程序内部错误：{type(e).__name__}: {e}。请把这条信息和日志发给技术人员。", file=sys.stderr)  # noqa: T201

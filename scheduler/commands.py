@@ -284,5 +284,10 @@ def _say(line: str) -> None:
 def _console() -> Any:
     from rich.console import Console
 
+    class QuietConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # `taizhang check | head`: rich would exit with 1; the reader just stopped reading.
+            raise BrokenPipeError
+
     # Piped into a file, rich would assume 80 columns and fold Chinese text badly.
-    return Console(width=None if sys.stdout.isatty() else 140, highlight=False)
+    return QuietConsole(width=None if sys.stdout.isatty() else 140, highlight=False)

@@ -307,3 +307,20 @@ def test_a_report_that_cannot_be_saved_exits_2_in_chinese(
     assert main(["report", "--config", str(sample_config), "--today", "2025-06-20", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "进展周报无法保存" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_output_cut_short_by_a_pipe_is_not_an_error(sample_config: Path, tmp_path: Path, fmt: str) -> None:
+    # `taizhang check | head -1`: the reader stops early; that is not a failure. The ledger is
+    # big enough that the output overflows the pipe, so the writer really meets a closed pipe.
+    big = write(tmp_path / "big.xlsx", {"台账": ledger([row(n, f"问题{n}") for n in range(1, 1500)])})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scheduler", *check(sample_config, "--ledger", str(big), "--format", fmt)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(10)
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 0
+    assert proc.stderr.read() == b""
