@@ -72,7 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as e:  # a bug, not bad input: say so plainly, keep the details for us
-        logs.log.exception("程序内部错误")
+        if logs.log.handlers:  # with no log set up, logging would print the traceback itself
+            logs.log.exception("程序内部错误")
         print(f"程序内部错误：{type(e).__name__}: {e}。请把这条信息和日志发给技术人员。", file=sys.stderr)  # noqa: T201
         if os.environ.get("TAIZHANG_DEBUG"):
             traceback.print_exc()
@@ -84,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="taizhang",
         description="台账预警：读取整改任务台账，跟踪进度并预警滞后任务。",
     )
-    parser.add_argument("--version", action="version", version=f"taizhang {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"taizhang {__version__}", help="显示版本号并退出"
+    )
     commands = parser.add_subparsers(title="命令", dest="command", metavar="命令")
     check = commands.add_parser("check", help="读取台账并列出任务和数据问题")
     _common(check)
@@ -136,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     send_test.set_defaults(handler=_send_test)
 
     password = commands.add_parser("set-password", help="把邮箱密码（授权码）存入系统钥匙串")
-    _common(password)
+    password.add_argument("--config", help="配置文件路径（默认：当前目录下的 config.toml）")
     password.set_defaults(handler=_set_password)
     return parser
 
@@ -221,4 +224,4 @@ def _send_test(args: argparse.Namespace) -> int:
 
 def _set_password(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    return SetPasswordCommand(settings, _today(args, settings)).run()
+    return SetPasswordCommand(settings, clock.today(settings.office.tz)).run()

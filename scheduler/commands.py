@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler import pipeline
 from scheduler.config import Settings
-from scheduler.credentials import store_in_keyring
+from scheduler.credentials import keyring_available, store_in_keyring
 from scheduler.errors import MISSING, ConfigError, UsageError
 from scheduler.locks import cycle_lock, service_lock
 from scheduler.logs import log
@@ -148,7 +148,8 @@ class StatusCommand(Command):
     """`taizhang status`: is the service running, what did each job do last, what is next."""
 
     def run(self) -> int:
-        from scheduler.service import JOB_NAMES, next_runs
+        from scheduler.cycle import DAILY
+        from scheduler.service import JOB_NAMES, next_runs, weekly_runs_on
 
         lock = service_lock(self.settings.store.path)
         if lock.acquire():
@@ -163,7 +164,10 @@ class StatusCommand(Command):
             last = store.last_run(job) if store else None
             done = "从未运行" if last is None else _run_line(last, tz)
             upcoming = f"{moment:%Y-%m-%d %H:%M}" if moment else "无"
+            if job == DAILY and moment and weekly_runs_on(self.settings, moment.date()):
+                upcoming += "（当天有每周运行，并入其中）"
             _say(f"{JOB_NAMES[job]}：上次 {done}；下次 {upcoming}")
+        _say("（手动运行 taizhang run --once 不计入上面的记录。）")
         pending = store.messages("pending") + store.messages("sending") if store else []
         _say(f"待发邮件：{len(pending)} 封")
         for message in pending:
@@ -220,8 +224,13 @@ class SendTestCommand(Command):
         from scheduler.cycle import send_test
 
         delivery = send_test(self.settings, self.today, to)
+        outbox = self.settings.mail.transport == "outbox"
+        verb = "已生成" if outbox else "已发送"
         for message in delivery.sent:
-            _say(f"已发送：{message.subject} → {to}")
+            _say(f"{verb}：{message.subject} → {to}")
+        if outbox:
+            folder = self.settings.mail.outbox_dir
+            _say(f"mail.transport 为 outbox：邮件存入 {folder}，没有真正发出；要发送请改为 smtp。")
         for message, why in [*delivery.retrying, *delivery.failed]:
             _say(f"发送失败：{message.subject}：{why}")
         return 0 if not (delivery.retrying or delivery.failed) else EXIT_PENDING
@@ -231,7 +240,7 @@ class SendTestCommand(Command):
 class SetPasswordCommand(Command):
     """`taizhang set-password`: keep the SMTP password in the system keyring, not in a file."""
 
-    def run(self, read_password: Callable[[str], str] = getpass.getpass) -> int:
+    def run(self, read_password: Callable[[str], str] | None = None) -> int:
         smtp = self.settings.mail.smtp
         if smtp is None or not smtp.user:
             raise ConfigError(
@@ -240,15 +249,19 @@ class SetPasswordCommand(Command):
                 MISSING,
                 "请先在 [mail.smtp] 中填写 user（完整的邮箱地址）",
             )
+        if not keyring_available():
+            raise UsageError(f"本机没有可用的系统钥匙串，请改用环境变量 {smtp.password_env} 保存密码")
+        if read_password is None:
+            if not sys.stdin.isatty():
+                raise UsageError("请在命令行窗口中直接运行 taizhang set-password，以便输入密码")
+            read_password = getpass.getpass
         password = read_password(f"请输入 {smtp.user} 的密码（授权码），输入时不显示：")
         if not password:
             raise UsageError("没有输入密码，未保存")
         try:
             store_in_keyring(smtp.user, password)
-        except Exception as e:  # keyring raises many kinds, all meaning "no usable keyring here"
-            raise UsageError(
-                f"本机没有可用的系统钥匙串（{type(e).__name__}），请改用环境变量 {smtp.password_env}"
-            ) from None
+        except Exception:  # keyring raises many kinds, all meaning "no usable keyring here"
+            raise UsageError(f"无法存入系统钥匙串，请改用环境变量 {smtp.password_env} 保存密码") from None
         _say(f"已把 {smtp.user} 的密码存入系统钥匙串。")
         return 0
 
@@ -259,7 +272,7 @@ def _require_office(settings: Settings) -> None:
             settings.path,
             "mail.office",
             MISSING,
-            "发送预警和周报需要办公室的邮箱，例如 office = [“office@example.gov.cn”]",
+            '发送预警和周报需要办公室的邮箱，请在 [mail] 中写 office = ["office@example.gov.cn"]',
         )
 
 

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.addresses import is_address
 from scheduler.crontab import CrontabError
-from scheduler.errors import MISSING, ConfigError
+from scheduler.errors import MISSING, ConfigError, os_reason
 from scheduler.model import FIELDS
 from scheduler.rules import RuleSettings
 
@@ -174,25 +174,42 @@ def load(path: Path) -> Settings:
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         # utf-8-sig: Windows Notepad may put a byte-order mark in front of the file.
-        return tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+        text = path.read_bytes().decode("utf-8-sig")
+        return tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigError(
             path, "", MISSING, "找不到配置文件，请用 --config 指定 config.toml 的位置"
         ) from None
     except OSError as e:
-        raise ConfigError(path, "", MISSING, f"无法打开配置文件（{e.strerror}）") from None
+        raise ConfigError(path, "", MISSING, f"无法打开配置文件（{os_reason(e)}）") from None
     except UnicodeDecodeError:
         raise ConfigError(path, "", MISSING, "文件不是 UTF-8 编码，请用 UTF-8 保存") from None
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(path, "", MISSING, _toml_syntax(str(e))) from None
+        raise ConfigError(path, "", MISSING, _toml_syntax(str(e), text)) from None
 
 
-def _toml_syntax(message: str) -> str:
+def _toml_syntax(message: str, text: str) -> str:
+    """A TOML syntax error as the office can act on it: the line, what it says, and the
+    likely slip (Chinese quotes, a Chinese date, a Windows path, an unquoted Chinese key)."""
     where = re.search(r"line (\d+), column (\d+)", message)
-    if where:
-        line, col = where.groups()
-        return f"第{line}行第{col}列不符合 TOML 格式（{message}）"
-    return f"不符合 TOML 格式（{message}）"
+    if not where:
+        return f"不符合 TOML 格式（{message}）"
+    number = int(where.group(1))
+    lines = text.splitlines()
+    line = lines[number - 1].strip() if 0 < number <= len(lines) else ""
+    return f"第{number}行“{line}”写法有误：{_toml_hint(line)}"
+
+
+def _toml_hint(line: str) -> str:
+    if any(ch in line for ch in "“”‘’＂＝，［］"):
+        return '请把中文符号改成英文半角符号：引号用 "，等号用 =，逗号用 ,，方括号用 [ ]'
+    if re.search(r"\d{4}\s*年", line):
+        return "日期请写成 2025-01-17 这样的格式，不加引号"
+    if "\\" in line and '"' in line:
+        return "Windows 路径请把 \\ 改成 /，或者改用单引号，例如 path = 'D:\\台账\\台账.xlsx'"
+    if re.match(r"^[^\x00-\x7f]", line):
+        return '中文名称写在等号左边时要加英文引号，例如 "大气环境股" = "dq@example.gov.cn"'
+    return "请检查这一行的引号、等号和括号是否成对、是否为英文半角符号；文字要加英文引号，日期和数字不加"
 
 
 def _office(t: _Table) -> OfficeSettings:
@@ -203,7 +220,7 @@ def _office(t: _Table) -> OfficeSettings:
     try:
         ZoneInfo(office.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise t.error("timezone", office.timezone, "应为 IANA 时区名，例如 “Asia/Shanghai”") from None
+        raise t.error("timezone", office.timezone, '应为 IANA 时区名，例如 "Asia/Shanghai"') from None
     t.finish()
     return office
 
@@ -212,10 +229,10 @@ def _ledger(t: _Table, base: Path) -> LedgerSettings:
     raw = t.get("path", required=True)
     paths = raw if isinstance(raw, list) else [raw]
     if not paths or not all(isinstance(p, str) and p.strip() for p in paths):
-        raise t.error("path", raw, "应为台账文件路径，或路径的列表，例如 “sheets/整改任务台账.xlsx”")
+        raise t.error("path", raw, '应为台账文件路径，或路径的列表，例如 "sheets/整改任务台账.xlsx"')
     sheets = t.get("sheets", [])
     if not isinstance(sheets, list) or not all(isinstance(s, str) and s for s in sheets):
-        raise t.error("sheets", sheets, "应为工作表名称的列表，例如 [“整改台账”]；不填则读取所有台账工作表")
+        raise t.error("sheets", sheets, '应为工作表名称的列表，例如 ["整改台账"]；不填则读取所有台账工作表')
     settings = LedgerSettings(
         paths=tuple(_resolve(base, p) for p in paths),
         sheets=tuple(sheets),
@@ -278,7 +295,7 @@ def _mail(t: _Table, base: Path) -> MailSettings:
     transport = t.choice("transport", "outbox", TRANSPORT_NAMES)
     sender = t.text("sender", DEFAULT_SENDER)
     if not is_address(parseaddr(sender)[1]):
-        raise t.error("sender", sender, "应为发件人，例如 “沅江分局办公室 <office@example.gov.cn>”")
+        raise t.error("sender", sender, '应为发件人，例如 "沅江分局办公室 <office@example.gov.cn>"')
     smtp_table = t.table("smtp", required=transport == "smtp")
     mail = MailSettings(
         transport=transport,
@@ -309,7 +326,7 @@ def _smtp(t: _Table, base: Path) -> SmtpSettings:
     ca_file = t.get("ca_file")
     host = t.get("host", required=True)
     if not isinstance(host, str) or not host.strip():
-        raise t.error("host", host, "应为邮件服务器地址，例如 “smtp.qq.com”")
+        raise t.error("host", host, '应为邮件服务器地址，例如 "smtp.qq.com"')
     smtp = SmtpSettings(
         host=host.strip(),
         port=t.integer("port", default_port, 1, 65535),
@@ -389,7 +406,7 @@ class _Table:
 
     def unknown(self, name: str, allowed: tuple[str, ...] | list[str]) -> ConfigError:
         hint = difflib.get_close_matches(name, allowed, n=1)
-        guess = f"，是不是想写 “{hint[0]}”？" if hint else ""
+        guess = f"，是不是想写 {hint[0]}？" if hint else ""
         listed = "、".join(allowed)
         where = f"[{self.prefix}] 中" if self.prefix else "顶层"
         return ConfigError(
@@ -398,7 +415,7 @@ class _Table:
 
     def missing(self, name: str) -> ConfigError:
         typo = difflib.get_close_matches(name, [k for k in self.data if k not in self.known], n=1)
-        hint = f"；是否误写成了 “{typo[0]}”？" if typo else ""
+        hint = f"；是否误写成了 {typo[0]}？" if typo else ""
         return ConfigError(self.path, self.key(name), MISSING, f"缺少这一项，请在配置文件中填写{hint}")
 
     def get(self, name: str, default: Any = None, *, required: bool = False) -> Any:
@@ -436,7 +453,7 @@ class _Table:
     def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
         value = self.get(name, default)
         if value not in allowed:
-            raise self.error(name, value, "应为 " + "、".join(f"“{a}”" for a in allowed) + " 之一")
+            raise self.error(name, value, "应为 " + "、".join(f'"{a}"' for a in allowed) + " 之一")
         return str(value)
 
     def boolean(self, name: str, default: bool) -> bool:
@@ -456,7 +473,7 @@ class _Table:
 
             make_trigger(value, ZoneInfo("Asia/Shanghai"), None)  # every field, as the service will
         except CrontabError as e:
-            raise self.error(name, value, f"{e}；例如 “0 9 * * mon”（每周一9点）") from None
+            raise self.error(name, value, f'{e}；例如 "0 9 * * mon"（每周一9点）') from None
         return value.strip()
 
     def dates(self, name: str) -> tuple[date, ...]:
@@ -470,7 +487,7 @@ class _Table:
         value = self.get(name, None if required else [], required=required)
         items = value if isinstance(value, list) else [value]
         if not all(isinstance(a, str) and is_address(a.strip()) for a in items) or (required and not items):
-            raise self.error(name, value, "应为邮箱地址，或邮箱地址的列表，例如 “dq@example.gov.cn”")
+            raise self.error(name, value, '应为邮箱地址，或邮箱地址的列表，例如 "dq@example.gov.cn"')
         return tuple(a.strip() for a in items)
 
     def finish(self) -> None:

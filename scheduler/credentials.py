@@ -18,6 +18,17 @@ def smtp_password(env_name: str, user: str) -> str | None:
     return _from_keyring(user)
 
 
+def keyring_available() -> bool:
+    """Is there a real system keyring (Windows Credential Manager, macOS Keychain, Secret
+    Service)? Headless Linux servers usually have none."""
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError:
+        return False
+    return not isinstance(keyring.get_keyring(), fail.Keyring)
+
+
 def store_in_keyring(user: str, password: str) -> None:
     import keyring
 

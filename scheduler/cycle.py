@@ -88,7 +88,7 @@ class Cycle:
             result.snapshot_taken = self._snapshot_if_new_week(store, assessment)
         self.send(store, transport, drafts, result)
         # The summary comes after the warnings went out, so that it can name what bounced.
-        if mode == WEEKLY and summary_due(store.recent_items(self.today - timedelta(days=1)), self.today):
+        if mode == WEEKLY and summary_due(store.recent_items(self.today - timedelta(days=7)), self.today):
             failures = store.unreported_failures()
             skips = store.unreported_skips()
             summary = self._summary(assessment, store, failures, write_report=True)

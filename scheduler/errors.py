@@ -6,6 +6,8 @@ on stderr and exit code 2. Anything else escaping is a bug, not bad input.
 
 from __future__ import annotations
 
+import errno
+from datetime import date, datetime
 from pathlib import Path
 
 
@@ -64,6 +66,24 @@ class UsageError(TaizhangError):
     """A command-line argument is not allowed."""
 
 
+_OS_REASONS = {
+    errno.ENOENT: "文件或文件夹不存在",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.EEXIST: "已有同名的文件",
+    errno.ENOTDIR: "路径中有一段是文件而不是文件夹",
+    errno.EISDIR: "这是一个文件夹",
+    errno.ENOSPC: "磁盘已满",
+    errno.EROFS: "磁盘是只读的",
+    errno.EBUSY: "文件正被占用",
+}
+
+
+def os_reason(error: OSError) -> str:
+    """An operating-system error in words the office reads."""
+    return _OS_REASONS.get(error.errno or -1, error.strerror or str(error))
+
+
 class _Missing:
     def __repr__(self) -> str:
         return "<missing>"
@@ -75,8 +95,17 @@ MISSING: object = _MISSING
 
 
 def _show(value: object) -> str:
+    """A value as it was written in config.toml."""
     if isinstance(value, str):
-        return f"“{value}”"
+        return f'"{value}"'
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value) if not isinstance(value, int | float) else str(value)
+    if isinstance(value, datetime):
+        return value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_show(v)}" for k, v in value.items()) + "}"
+    return str(value)

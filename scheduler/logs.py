@@ -14,7 +14,7 @@ log = logging.getLogger("taizhang")
 
 
 class OfficeFormatter(logging.Formatter):
-    """ "2025-06-20 09:00:01 信息 读取台账 57 项，发送预警邮件 6 封"."""
+    """ "2025-06-20 09:00:01 信息 每周运行：读取台账 57 项，发送邮件 7 封（含办公室周报）"."""
 
     def __init__(self, tz: ZoneInfo) -> None:
         super().__init__("%(asctime)s %(levelname_zh)s %(message)s")

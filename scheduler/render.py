@@ -199,7 +199,7 @@ def week_table(console: Console, week: Week) -> None:
     if changes.baseline:
         console.print(f"与{chinese_date(changes.baseline)}的快照比较。\n")
     else:
-        console.print("还没有一周以前的快照，暂无本周变化（每周运行 taizhang snapshot 保存快照）。\n")
+        console.print("还没有一周以前的快照，暂无本周变化（每周运行 taizhang run 时会自动保存快照）。\n")
     console.print(_figures_table(week))
     for title, states in (
         ("本周新完成", changes.newly_done),

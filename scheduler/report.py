@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from scheduler.errors import ReportError
+from scheduler.errors import ReportError, os_reason
 from scheduler.labels import LEVEL_NAMES, chinese_date, deadline_label, percent
 from scheduler.mail.attachment import append_text_row
 from scheduler.model import Alert, AlertCode, Level, Problem, Task, TaskState
@@ -65,7 +65,7 @@ def write_report(content: bytes, path: Path) -> Path:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
         raise ReportError(
-            f"进展周报无法保存到 {path}（{e.strerror or e}）：如果它正在 Excel 或 WPS 中打开，请关闭后再试"
+            f"进展周报无法保存到 {path}（{os_reason(e)}）：如果它正在 Excel 或 WPS 中打开，请关闭后再试"
         ) from None
     return path
 

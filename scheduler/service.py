@@ -279,7 +279,11 @@ def next_runs(settings: config.Settings, now: datetime) -> dict[str, datetime | 
 
 def _summary(result: CycleResult) -> str:
     d = result.delivery
-    text = f"读取台账 {result.tasks} 项，发送预警邮件 {len(d.sent)} 封"
+    summary = any(m.kind == "summary" for m in d.sent)
+    verb = "生成" if result.transport == "outbox" else "发送"
+    text = f"读取台账 {result.tasks} 项，{verb}邮件 {len(d.sent)} 封" + (
+        "（含办公室周报）" if summary else ""
+    )
     if result.snapshot_taken:
         text = "保存本周快照，" + text
     if d.retrying:

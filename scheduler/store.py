@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from scheduler.errors import StoreError
+from scheduler.errors import StoreError, os_reason
 from scheduler.model import DeadlineKind, SentItem, Snapshot, Status, TaskState
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -125,7 +125,7 @@ class Store:
         except sqlite3.DatabaseError as e:
             raise StoreError(path, _reason(e)) from None
         except OSError as e:
-            raise StoreError(path, f"无法创建（{e.strerror}）") from None
+            raise StoreError(path, f"无法创建（{os_reason(e)}）") from None
         return store
 
     @classmethod
@@ -490,4 +490,8 @@ def _reason(error: sqlite3.DatabaseError) -> str:
         return "数据库正被另一个 taizhang 进程使用，请稍后再试"
     if "not a database" in text or "malformed" in text:
         return "文件已损坏或不是 taizhang 的数据库"
+    if "unable to open" in text:
+        return "无法打开或创建数据库文件，请检查文件夹是否存在、是否有写权限（[store] path）"
+    if "readonly" in text or "read-only" in text:
+        return "数据库文件是只读的，请检查权限"
     return f"数据库出错（{text}）"

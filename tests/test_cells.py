@@ -94,11 +94,9 @@ def test_cell_text_shows_values_as_the_office_sees_them() -> None:
     assert text(date(2025, 6, 30)) == "2025-06-30"
 
 
-def test_a_plain_1_is_one_percent_in_a_column_of_typed_percents() -> None:
+def test_a_column_of_typed_percents_is_recognised() -> None:
     from scheduler.ledger.cells import typed_as_percents
 
-    assert parse_progress(1, percent_column=True) == (0.01, None)
-    assert parse_progress(1) == (1.0, None)
     assert typed_as_percents([60, 1, None, "30%"]) and not typed_as_percents([0.6, 1, 0.3])
 
 

@@ -164,7 +164,9 @@ def test_ledger_text_is_escaped_in_html() -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "A &amp; B" in html
 
 
-def test_one_office_summary_a_day() -> None:
-    assert summary_due([], T)
-    assert not summary_due([summary_item(T)], T)
-    assert summary_due([summary_item(T - timedelta(days=1))], T)
+def test_one_office_summary_a_week() -> None:
+    friday = T  # 2025-06-20
+    assert summary_due([], friday)
+    assert not summary_due([summary_item(friday)], friday)
+    assert not summary_due([summary_item(friday - timedelta(days=4))], friday)  # Monday, same week
+    assert summary_due([summary_item(friday - timedelta(days=5))], friday)  # Sunday, last week

@@ -91,11 +91,11 @@ def test_a_misspelt_required_key_is_named_with_the_spelling_found(tmp_path: Path
     ("snippet", "key", "shown"),
     [
         ("\n[alerts]\ndue_soon_days = -1\n", "alerts.due_soon_days", "-1"),
-        ('\n[alerts]\ndue_soon_days = "7"\n', "alerts.due_soon_days", "“7”"),
+        ('\n[alerts]\ndue_soon_days = "7"\n', "alerts.due_soon_days", '"7"'),
         ("\n[alerts]\ndue_soon_days = true\n", "alerts.due_soon_days", "true"),
         ("\n[alerts]\nbehind_tolerance = 1.5\n", "alerts.behind_tolerance", "1.5"),
-        ('\n[office]\ntimezone = "Beijing"\n', "office.timezone", "“Beijing”"),
-        ('\n[office]\nname = ""\n', "office.name", "“”"),
+        ('\n[office]\ntimezone = "Beijing"\n', "office.timezone", '"Beijing"'),
+        ('\n[office]\nname = ""\n', "office.name", '""'),
         ("\n[ledger.columns]\ntitle = 3\n", "ledger.columns.title", "3"),
     ],
 )
@@ -173,6 +173,13 @@ def test_smtp_settings_default_the_port_from_the_security(tmp_path: Path) -> Non
     assert smtp is not None and (smtp.port, smtp.security, smtp.timeout) == (465, "ssl", 30.0)
     smtp = config.load(write(tmp_path, GOOD + SMTP + 'security = "starttls"\n')).mail.smtp
     assert smtp is not None and smtp.port == 587
+
+
+def test_values_are_shown_as_they_are_written_in_toml(tmp_path: Path) -> None:
+    e = error(tmp_path, GOOD.replace("2025-01-17", "2025-01-17T09:00:00"))
+    assert "当前值：2025-01-17 09:00:00" in e.message
+    e = error(tmp_path, GOOD + "\n[calendar]\nholidays = ['2027-01-01']\n")
+    assert '当前值：["2027-01-01"]' in e.message
 
 
 def test_a_password_in_the_config_is_refused_and_not_echoed(tmp_path: Path) -> None:

@@ -362,7 +362,42 @@ def test_the_contacts_sheet_is_read_when_the_ledger_sheets_are_listed(tmp_path: 
     assert read(path, sheets=["台账"]).contacts == {"大气环境股": ("dq@example.gov.cn",)}
 
 
-def test_a_percent_column_reads_a_plain_1_as_one_percent(tmp_path: Path) -> None:
-    rows = [row(1, progress=60, status=""), row(2, progress=1, status="")]
-    tasks = read(write(tmp_path / "t.xlsx", {"台账": ledger(rows)})).tasks
-    assert [(t.progress, t.status) for t in tasks] == [(0.6, Status.OPEN), (0.01, Status.OPEN)]
+def test_a_plain_1_among_typed_percents_is_100_percent_and_flagged_unless_done(tmp_path: Path) -> None:
+    rows = [
+        row(1, progress=60, status=""),
+        row(2, progress=1, status=""),  # 100% or 1%? it decides whether the task is done
+        row(3, progress=1, status="已完成"),  # done either way: nothing to ask
+    ]
+    result = read(write(tmp_path / "t.xlsx", {"台账": ledger(rows, formats={"J7": "0%"})}))
+    assert [(t.progress, t.status) for t in result.tasks] == [
+        (0.6, Status.OPEN),
+        (1.0, Status.DONE),
+        (1.0, Status.DONE),
+    ]
+    (problem,) = result.problems
+    assert (problem.cell, problem.value) == ("J6", "1") and "1%" in problem.message
+
+
+def test_a_percent_formatted_column_reads_1_as_100_percent_without_question(tmp_path: Path) -> None:
+    rows = [row(1, progress=0.5, status=""), row(2, progress=1, status="")]
+    result = read(write(tmp_path / "t.xlsx", {"台账": ledger(rows, formats={"J5": "0%", "J6": "0%"})}))
+    assert [t.progress for t in result.tasks] == [0.5, 1.0] and result.problems == ()
+
+
+def test_a_missing_or_misnamed_column_is_one_problem_not_one_per_row(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "t.xlsx",
+        {
+            "台账": Sheet(
+                rows=[["编号", "问题表述", "主办股室", "办结时间"]]
+                + [[n, f"问题{n}", "监测站", "2025年6月30日"] for n in range(1, 6)]
+            )
+        },
+    )
+    columns = {"title": ("问题表述",), "lead": ("主办科室",), "deadline": ("办结时间",)}  # 科室: a typo
+    result = read(path, columns=columns)
+    assert len(result.tasks) == 5
+    (problem,) = result.problems
+    assert (problem.sheet, problem.row, problem.cell, problem.value) == ("台账", 1, "表头", "主办科室")
+    assert "主办股室" in problem.message  # the columns it does have, to compare with
+    assert all(t.lead == () for t in result.tasks)

@@ -81,22 +81,25 @@ def says_done(status: str) -> bool:
     return percent is None or float(percent.group(1)) >= 100
 
 
-def parse_progress(value: CellValue, percent_column: bool = False) -> tuple[float | None, str | None]:
+def parse_progress(value: CellValue) -> tuple[float | None, str | None]:
     """Progress as a fraction 0..1. Returns (None, message) when the cell cannot be read.
 
     0..1 is a percent-formatted cell (0.6 shows as 60%); above 1 up to 100 is a percent typed
-    as a plain number; text may say "60%". A plain 1 could be either: it is 1% in a column
-    whose other numbers show it is typed as percents (`percent_column`), else 100%.
+    as a plain number; text may say "60%". A plain 1 is 100%, as a percent-formatted cell
+    showing 100% holds 1 (see AMBIGUOUS_ONE for when that may be wrong).
     """
     if value is None or value == "":
         return None, None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if value == 1 and percent_column:
-            return 0.01, None
         return _from_number(float(value))
     if isinstance(value, str):
         return _progress_text(value)
     return None, PROGRESS_MESSAGE
+
+
+AMBIGUOUS_ONE = (
+    "完成进度“1”可能是 100% 也可能是 1%（这一列有按百分数填写的数字），现按 100% 计算；如果是 1%，请写成 1%"
+)
 
 
 def typed_as_percents(values: list[CellValue]) -> bool:

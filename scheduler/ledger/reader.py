@@ -22,7 +22,14 @@ from pathlib import Path
 from scheduler.addresses import is_address, split_addresses
 from scheduler.dates import parse_day, parse_deadline
 from scheduler.errors import LedgerError
-from scheduler.ledger.cells import parse_progress, says_done, split_sections, text, typed_as_percents
+from scheduler.ledger.cells import (
+    AMBIGUOUS_ONE,
+    parse_progress,
+    says_done,
+    split_sections,
+    text,
+    typed_as_percents,
+)
 from scheduler.ledger.header import (
     SEARCH_ROWS,
     Header,
@@ -72,6 +79,7 @@ def read_ledger(
                 )  # an instructions sheet reads as nothing
                 continue
             found += 1
+            problems.extend(_missing_columns(path, name, header, columns or {}))
             parser = _SheetParser(path, prefix, sheet, header, plan_start)
             parser.parse()
             tasks.extend(parser.tasks)
@@ -84,6 +92,31 @@ def read_ledger(
             _read_contacts(path, other, _header_grid(other), contacts, problems)
     files = tuple(str(p) for p in paths)
     return Ledger(tasks=tuple(tasks), problems=tuple(problems), files=files, contacts=contacts)
+
+
+def _missing_columns(
+    path: Path, sheet: str, header: Header, custom: dict[str, tuple[str, ...]]
+) -> list[Problem]:
+    """One problem per sheet for a column the office must have or asked for by name, rather
+    than one per row telling them to fill in cells that are filled in under another name."""
+    found = "、".join(dict.fromkeys(header.labels.values())) or "（无）"
+    row = header.first_data_row  # the last header row, 1-based
+    problems = []
+    for name in ("lead", "deadline"):
+        if not header.has(name) and name not in custom:
+            message = (
+                f"找不到{FIELD_LABELS[name]}列（现有列：{found}）；"
+                f'如果列名不同，请在 config.toml 的 [ledger.columns] 中写 {name} = "列名"'
+            )
+            problems.append(Problem(str(path), sheet, row, FIELD_LABELS[name], "表头", "", message))
+    for name, labels in custom.items():
+        if not header.has(name):
+            wanted = "、".join(labels)
+            message = (
+                f"[ledger.columns] 中 {name} = “{wanted}”在这张表中找不到（现有列：{found}），请核对列名"
+            )
+            problems.append(Problem(str(path), sheet, row, FIELD_LABELS[name], "表头", wanted, message))
+    return problems
 
 
 def _other_visible_sheets(book: Workbook, chosen: Sequence[str]) -> list[str]:
@@ -218,11 +251,12 @@ class _SheetParser:
         excel_row = index + 1
         lead = split_sections(get["lead"])
         deadline, why = parse_deadline(self._raw(row, "deadline"), self.plan_start)
-        if why:
+        # A column missing from the whole sheet is reported once, by _missing_columns, not per row.
+        if why and self.header.has("deadline"):
             self._problem(excel_row, "deadline", deadline.text, why)
-        progress = self._progress(row, excel_row)
+        progress = self._progress(row, excel_row, get["status"])
         title = get["title"] or get["measures"]
-        if not lead:
+        if not lead and self.header.has("lead"):
             self._problem(excel_row, "lead", "", "缺少牵头单位（责任股室），预警无法送达")
         if not title:
             self._problem(excel_row, "title", "", "缺少问题描述")
@@ -265,11 +299,14 @@ class _SheetParser:
             return None
         return row[column]
 
-    def _progress(self, row: list[CellValue], excel_row: int) -> float | None:
+    def _progress(self, row: list[CellValue], excel_row: int, status_text: str) -> float | None:
         value = self._raw(row, "progress")
-        progress, why = parse_progress(value, self._percent_column)
+        progress, why = parse_progress(value)
         if why:
             self._problem(excel_row, "progress", text(value), why)
+        elif value == 1 and self._percent_column and not says_done(status_text):
+            # Read as 100%, the item may pass for done and its warnings stop: make the office look.
+            self._problem(excel_row, "progress", "1", AMBIGUOUS_ONE)
         return progress
 
     def _start(self, row: list[CellValue], excel_row: int) -> date | None:

@@ -15,7 +15,7 @@ from typing import cast
 
 import python_calamine as pc
 
-from scheduler.errors import LedgerError
+from scheduler.errors import LedgerError, os_reason
 from scheduler.model import CellValue
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls")
@@ -66,13 +66,13 @@ def _open(path: Path) -> pc.CalamineWorkbook:
         data = path.read_bytes()
         after = path.stat()
     except FileNotFoundError:
-        raise LedgerError(path, "文件不存在，请检查配置中的 ledger.path") from None
+        raise LedgerError(path, "文件不存在，请检查路径（config.toml 的 ledger.path，或 --ledger）") from None
     except IsADirectoryError:
         raise LedgerError(path, "这是一个文件夹，不是 Excel 文件") from None
     except PermissionError:
         raise LedgerError(path, "文件被占用或没有读取权限（可能正在 Excel 或 WPS 中保存）") from None
     except OSError as e:
-        raise LedgerError(path, f"读取失败（{e.strerror}）") from None
+        raise LedgerError(path, f"读取失败（{os_reason(e)}）") from None
     if not data:
         raise LedgerError(path, "文件是空的（可能正在保存或复制，请稍后再试）")
     changed = (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns)

@@ -183,8 +183,10 @@ def _address(section: str, entries: list[Entry], routing: Routing) -> SectionMai
 
 
 def summary_due(recent: Sequence[SentItem], day: date) -> bool:
-    """One office summary a day: running twice on the same day sends nothing new."""
-    return not any(i.audience == "office" and i.code == SUMMARY and i.day == day for i in recent)
+    """One office summary a week (Monday to Sunday): a second run that week, by hand or after
+    a holiday moved the weekly run, sends nothing new to the office."""
+    monday = day - timedelta(days=day.weekday())
+    return not any(i.audience == "office" and i.code == SUMMARY and monday <= i.day <= day for i in recent)
 
 
 def summary_item(day: date) -> SentItem:

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from scheduler.config import MailSettings, SmtpSettings
 from scheduler.credentials import smtp_password
-from scheduler.errors import CredentialsError
+from scheduler.errors import CredentialsError, os_reason
 
 
 class TransportError(Exception):
@@ -70,7 +70,7 @@ class OutboxTransport:
             partial.write_bytes(envelope.payload)
             os.replace(partial, path)  # a reader never sees half a message
         except OSError as e:
-            raise TransportError(f"无法写入 {self.folder}（{e.strerror}）", permanent=False) from None
+            raise TransportError(f"无法写入 {self.folder}（{os_reason(e)}）", permanent=False) from None
         return {}
 
     def close(self) -> None:
