@@ -59,10 +59,9 @@ def read(settings: Settings, ledger_path: Path | None = None) -> Ledger:
 def assess(settings: Settings, ledger: Ledger, today: date, store: Store | None) -> Assessment:
     """Warnings for `today`, with what earlier snapshots tell (identities, stale, 回头看)."""
     rule_settings = settings.rules()
-    history = rules.History()
-    identities = identify(ledger.tasks, None)
+    identities = identify(ledger.tasks, store.snapshot_on_or_before(today) if store else None)
+    history = rules.History(identities=identities)
     if store is not None:
-        identities = identify(ledger.tasks, store.snapshot_on_or_before(today))
         stale_base = store.snapshot_on_or_before(today - timedelta(days=rule_settings.stale_after_days))
         done_now = [identities[t.key] for t in ledger.tasks if t.status is Status.DONE]
         done = (

@@ -191,8 +191,7 @@ class Service:
                 return pipeline.read(settings)
             except LedgerError as e:
                 if attempt == attempts:
-                    log.warning("读取台账失败（已试 %d 次），本次跳过：%s", attempts, e.message)
-                    raise
+                    raise  # the caller logs the skip, once
                 log.info("读取台账失败，%g 秒后重试：%s", settings.schedule.read_retry_seconds, e.message)
                 if self.stop.wait(settings.schedule.read_retry_seconds):
                     return None

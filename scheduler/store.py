@@ -191,23 +191,17 @@ class Store:
         found = self._query(
             "SELECT id, day FROM snapshot WHERE day <= ? ORDER BY day DESC LIMIT 1", (day.isoformat(),)
         )
-        if not found:
-            return None
-        ((snapshot_id, snapshot_day),) = found
-        rows = self._query(f"SELECT {_TASK_COLUMNS} FROM snapshot_task WHERE snapshot_id = ?", (snapshot_id,))
-        states = [_state(row) for row in rows]
-        return Snapshot(day=date.fromisoformat(snapshot_day), tasks={s.identity: s for s in states})
+        return self._snapshot(*found[0]) if found else None
 
     def snapshots(self, until: date) -> list[Snapshot]:
         """Every snapshot up to `until`, oldest first: the history behind the 趋势 sheet."""
-        found = []
-        for (day,) in self._query(
-            "SELECT day FROM snapshot WHERE day <= ? ORDER BY day", (until.isoformat(),)
-        ):
-            snapshot = self.snapshot_on_or_before(date.fromisoformat(day))
-            if snapshot is not None:
-                found.append(snapshot)
-        return found
+        found = self._query("SELECT id, day FROM snapshot WHERE day <= ? ORDER BY day", (until.isoformat(),))
+        return [self._snapshot(snapshot_id, day) for snapshot_id, day in found]
+
+    def _snapshot(self, snapshot_id: int, day: str) -> Snapshot:
+        rows = self._query(f"SELECT {_TASK_COLUMNS} FROM snapshot_task WHERE snapshot_id = ?", (snapshot_id,))
+        states = [_state(row) for row in rows]
+        return Snapshot(day=date.fromisoformat(day), tasks={s.identity: s for s in states})
 
     def status_history(self, until: date) -> list[tuple[date, str, Status]]:
         """(day, identity, status) of every stored task up to `until`, oldest first."""
