@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
@@ -283,9 +283,9 @@ DEFAULT_STORE = "logs/taizhang.sqlite3"
 
 
 def _store(t: _Table, base: Path) -> StoreSettings:
-    text = t.text("path", DEFAULT_STORE)
+    path = t.file("path", DEFAULT_STORE, base, "数据库文件")
     t.finish()
-    return StoreSettings(path=_resolve(base, text))
+    return StoreSettings(path=path)
 
 
 DEFAULT_SENDER = "整改工作办公室 <office@example.gov.cn>"
@@ -294,12 +294,12 @@ DEFAULT_SENDER = "整改工作办公室 <office@example.gov.cn>"
 def _mail(t: _Table, base: Path) -> MailSettings:
     transport = t.choice("transport", "outbox", TRANSPORT_NAMES)
     sender = t.text("sender", DEFAULT_SENDER)
-    if not is_address(parseaddr(sender)[1]):
+    if _CONTROL.search(sender) or not is_address(parseaddr(sender)[1]):
         raise t.error("sender", sender, '应为发件人，例如 "沅江分局办公室 <office@example.gov.cn>"')
     smtp_table = t.table("smtp", required=transport == "smtp")
     mail = MailSettings(
         transport=transport,
-        outbox_dir=_resolve(base, t.text("outbox_dir", "logs/outbox")),
+        outbox_dir=t.file("outbox_dir", "logs/outbox", base, "邮件存放文件夹", is_folder=True),
         sender=sender,
         office=t.addresses("office"),
         copy_support=t.boolean("copy_support", False),
@@ -317,9 +317,16 @@ def _smtp(t: _Table, base: Path) -> SmtpSettings:
     user = t.get("user")
     if user is not None and (not isinstance(user, str) or not is_address(user)):
         # yagmail appends "@gmail.com" to a user without "@": insist on the full address.
+        # What is there may be the password typed into the wrong line: never show it.
         allowed = "应为完整的邮箱地址（如 office@example.gov.cn）；本地中继不需要登录时删去此项"
-        raise t.error("user", user, allowed)
-    password_env = t.text("password_env", SmtpSettings.password_env)
+        raise t.error("user", HIDDEN, allowed)
+    password_env = t.get("password_env", SmtpSettings.password_env)
+    if not isinstance(password_env, str) or not _ENV_NAME.match(password_env):
+        allowed = (
+            "应为环境变量的名称（大写字母、数字和下划线），例如 TAIZHANG_SMTP_PASSWORD；"
+            "密码本身不能写在配置文件里"
+        )
+        raise t.error("password_env", HIDDEN, allowed)
     if "password" in t.data:
         allowed = f"密码不能写在配置文件里：请设置环境变量 {password_env}，或存入系统钥匙串"
         raise t.error("password", "******", allowed)
@@ -363,13 +370,13 @@ def _calendar(t: _Table) -> CalendarSettings:
 
 
 def _log(t: _Table, base: Path) -> Path:
-    path = _resolve(base, t.text("path", "logs/taizhang.log"))
+    path = t.file("path", "logs/taizhang.log", base, "日志文件")
     t.finish()
     return path
 
 
 def _report(t: _Table, base: Path) -> Path:
-    path = _resolve(base, t.text("dir", "sheets/reports"))
+    path = t.file("dir", "sheets/reports", base, "周报文件夹", is_folder=True)
     t.finish()
     return path
 
@@ -378,6 +385,26 @@ def _address_book(t: _Table) -> dict[str, tuple[str, ...]]:
     book = {name: t.addresses(name, required=True) for name in t.names()}
     t.finish()
     return book
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # CR or LF in a header would start a new header
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+HIDDEN = "******"  # shown instead of a value that may be a secret
+
+
+def _unwritable(path: Path, *, is_folder: bool = False) -> str:
+    """Why taizhang could not write this file or folder ("" when it can), creating nothing."""
+    if path.is_dir() != is_folder and path.exists():
+        return "是一个文件夹，应为文件的路径" if not is_folder else "是一个文件，应为文件夹的路径"
+    folder = path if is_folder else path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the folders below it would be created
+    if not folder.is_dir():
+        return f"无法创建：路径中的 {folder} 是文件而不是文件夹"
+    target = path if path.exists() else folder
+    if not os.access(target, os.W_OK):
+        return f"无法写入：没有 {target} 的写入权限"
+    return ""
 
 
 def _resolve(base: Path, text: str) -> Path:
@@ -471,10 +498,21 @@ class _Table:
                 raise CrontabError("应为文字")
             from scheduler.timing import make_trigger  # APScheduler is slow to import; only here
 
-            make_trigger(value, ZoneInfo("Asia/Shanghai"), None)  # every field, as the service will
+            trigger = make_trigger(value, ZoneInfo("Asia/Shanghai"), None)  # every field, as the service will
+            if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+                raise CrontabError("这个时间永远不会到来（例如2月30日）")
         except CrontabError as e:
             raise self.error(name, value, f'{e}；例如 "0 9 * * mon"（每周一9点）') from None
         return value.strip()
+
+    def file(self, name: str, default: str, base: Path, kind: str, *, is_folder: bool = False) -> Path:
+        """A file or folder taizhang writes: refused at load when it is the wrong kind or
+        cannot be created, rather than failing later, half-way through a run."""
+        path = _resolve(base, self.text(name, default))
+        problem = _unwritable(path, is_folder=is_folder)
+        if problem:
+            raise self.error(name, self.data.get(name, default), f"{kind}{problem}，请换一个可以写入的位置")
+        return path
 
     def dates(self, name: str) -> tuple[date, ...]:
         value = self.get(name, [])
