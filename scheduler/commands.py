@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from scheduler import pipeline
 from scheduler.config import Settings
 from scheduler.credentials import keyring_available, store_in_keyring
-from scheduler.errors import MISSING, ConfigError, UsageError
+from scheduler.errors import MISSING, ConfigError, TaizhangError, UsageError
 from scheduler.locks import cycle_lock, service_lock
 from scheduler.logs import log
 from scheduler.store import JobRun, Store
@@ -114,6 +114,7 @@ class RunCommand(Command):
 
     def run(self, *, dry_run: bool, daily: bool = False) -> int:
         from scheduler.cycle import DAILY, WEEKLY, Cycle, describe
+        from scheduler.mail.transports import make_transport
 
         _require_office(self.settings)
         mode = DAILY if daily else WEEKLY
@@ -123,7 +124,12 @@ class RunCommand(Command):
         with cycle_lock(self.settings.store.path) as lock:
             if not lock.acquire(timeout=300):
                 raise UsageError("另一个 taizhang 进程正在发送邮件，请稍后再试")
-            result = Cycle(self.settings, self.today).run(mode=mode)
+            transport = make_transport(self.settings.mail)  # a missing password stops us before any write
+            with _recorded(self.settings, f"manual-{mode}", self.today) as record:
+                result = Cycle(self.settings, self.today, transport_factory=lambda s: transport).run(
+                    mode=mode
+                )
+                record.append(describe(result)[0])
         for line in describe(result, str(self.settings.mail.outbox_dir)):
             log.info("手动运行：%s", line.strip())
             _say(line)
@@ -149,7 +155,7 @@ class StatusCommand(Command):
 
     def run(self) -> int:
         from scheduler.cycle import DAILY
-        from scheduler.service import JOB_NAMES, next_runs, weekly_runs_on
+        from scheduler.service import JOB_NAMES, JOBS, next_runs, weekly_runs_on
 
         lock = service_lock(self.settings.store.path)
         if lock.acquire():
@@ -167,7 +173,10 @@ class StatusCommand(Command):
             if job == DAILY and moment and weekly_runs_on(self.settings, moment.date()):
                 upcoming += "（当天有每周运行，并入其中）"
             _say(f"{JOB_NAMES[job]}：上次 {done}；下次 {upcoming}")
-        _say("（手动运行 taizhang run --once 不计入上面的记录。）")
+        for job in JOBS:
+            last = store.last_run(f"manual-{job}") if store else None
+            if last is not None:
+                _say(f"手动{JOB_NAMES[job]}：上次 {_run_line(last, tz)}")
         pending = store.messages("pending") + store.messages("sending") if store else []
         _say(f"待发邮件：{len(pending)} 封")
         for message in pending:
@@ -264,6 +273,32 @@ class SetPasswordCommand(Command):
             raise UsageError(f"无法存入系统钥匙串，请改用环境变量 {smtp.password_env} 保存密码") from None
         _say(f"已把 {smtp.user} 的密码存入系统钥匙串。")
         return 0
+
+
+@contextmanager
+def _recorded(settings: Settings, job: str, today: date) -> Iterator[list[str]]:
+    """Record a manual run in the store like a scheduled one, so that a run that fails as a
+    whole is told to the office in the next summary (and `status` can show it). It counts
+    for the office day it computed (--today), at the time it ran."""
+    now = datetime.now(UTC)
+    tz = settings.office.tz
+    with Store.open(settings.store.path) as store:
+        run_id = store.start_run(job, datetime.combine(today, now.astimezone(tz).timetz()), now)
+    outcome: list[str] = []
+    try:
+        yield outcome
+    except TaizhangError as e:
+        _finish(settings, run_id, "failed", e.message)
+        raise
+    except Exception as e:
+        _finish(settings, run_id, "failed", f"程序内部错误（{type(e).__name__}），详情见日志")
+        raise
+    _finish(settings, run_id, "ok", "".join(outcome))
+
+
+def _finish(settings: Settings, run_id: int, result: str, message: str) -> None:
+    with Store.open(settings.store.path) as store:
+        store.finish_run(run_id, result, message, datetime.now(UTC))
 
 
 def _require_office(settings: Settings) -> None:

@@ -36,7 +36,7 @@ from scheduler.model import AlertCode, Ledger
 from scheduler.report import report_path
 from scheduler.report import to_bytes as report_bytes
 from scheduler.report import write_report as save_report_file
-from scheduler.store import OutboxMessage, Queued, Store
+from scheduler.store import HISTORY_CHECKED, JobRun, OfficeNote, OutboxMessage, Queued, Store
 from scheduler.workdays import years_without_data
 
 Clock = Callable[[], datetime]
@@ -74,29 +74,62 @@ class Cycle:
                 drafts = self._section_drafts(assessment, store, mode)
                 if mode == WEEKLY:
                     failures = store.unreported_failures() if store else []
-                    drafts.append(self._summary(assessment, store, failures, write_report=False))
+                    runs = store.unreported_runs() if store else []
+                    notes = store.unreported_notes() if store else []
+                    drafts.append(self._summary(assessment, store, failures, runs, notes, write_report=False))
                 return CycleResult(self.today, mode, drafts, tasks=len(ledger.tasks))
         transport = self.transport_factory(self.settings)  # a missing password stops us here
         with Store.open(self.settings.store.path) as store:
+            self._check_history(store)
             return self._run(ledger, store, transport, mode)
 
+    def _check_history(self, store: Store) -> None:
+        """A new store where taizhang ran before means the old one was lost: every warning
+        will go out again as if new, and nothing compares with last week. Say so, once."""
+        if not store.is_new():
+            return
+        evidence = earlier_runs(self.settings)
+        store.set_state(HISTORY_CHECKED, self.today.isoformat())
+        if not evidence:
+            return
+        path = self.settings.store.path
+        log.warning("数据库 %s 不存在，但%s：历史记录从今天重新开始", path, evidence)
+        text = (
+            f"数据库 {path} 不存在（可能被删除或移动），但{evidence}。历史记录从{chinese_date(self.today)}"
+            "重新开始：本周的预警会重新发送一次，“本周无进展”和本周变化要到下周才有数据。"
+            "如有备份，请停止服务后把数据库文件恢复到原处。"
+        )
+        store.add_note(self.today, text, self.clock())
+
     def _run(self, ledger: Ledger, store: Store, transport: Transport, mode: str) -> CycleResult:
+        store.settle_reports()  # summaries accepted since the last run
         assessment = pipeline.assess(self.settings, ledger, self.today, store)
-        drafts = self._section_drafts(assessment, store, mode)
+        drafts = self._section_drafts(assessment, store, mode, self._note_for(store))
         result = CycleResult(self.today, mode, transport=transport.name, tasks=len(ledger.tasks))
         if mode == WEEKLY:
             result.snapshot_taken = self._snapshot_if_new_week(store, assessment)
         self.send(store, transport, drafts, result)
         # The summary comes after the warnings went out, so that it can name what bounced.
         if mode == WEEKLY and summary_due(store.recent_items(self.today - timedelta(days=7)), self.today):
-            failures = store.unreported_failures()
-            skips = store.unreported_skips()
-            summary = self._summary(assessment, store, failures, write_report=True)
+            failures, runs, notes = (
+                store.unreported_failures(),
+                store.unreported_runs(),
+                store.unreported_notes(),
+            )
+            summary = self._summary(assessment, store, failures, runs, notes, write_report=True)
             result.report = summary.attachments[0][0] if summary.attachments else ""
-            self.send(store, transport, [summary], result, only_these=True)
-            store.mark_reported([m.message_id for m in failures])
-            store.mark_runs_reported([run.id for run in skips])
+            carries = (
+                *(("outbox", m.message_id) for m in failures),
+                *(("run", str(r.id)) for r in runs),
+                *(("note", str(n.id)) for n in notes),
+            )
+            self.send(store, transport, [summary], result, only_these=True, carries=carries)
+            store.settle_reports()
         return result
+
+    def _note_for(self, store: Store) -> Callable[[str], None]:
+        """Keep a note for the office's next summary, so that a failure is never only logged."""
+        return lambda text: store.add_note(self.today, text, self.clock())
 
     def send(
         self,
@@ -106,12 +139,25 @@ class Cycle:
         result: CycleResult,
         *,
         only_these: bool = False,
+        carries: Sequence[tuple[str, str]] = (),
     ) -> None:
-        """Write the drafts to the outbox, then deliver what is due (or only these drafts)."""
+        """Write the drafts to the outbox, then deliver what is due (or only these drafts).
+        A draft that cannot be turned into a message is logged and left out: the others go."""
         now = self.clock()
-        queued = [self._queued(d, now) for d in drafts]
+        queued = []
+        for draft in drafts:
+            try:
+                queued.append(self._queued(draft, now, tuple(carries)))
+            except Exception:
+                log.exception("邮件《%s》无法生成，已跳过，下次运行时重试", draft.subject)
+                store.add_note(
+                    self.today,
+                    f"邮件《{draft.subject}》未能生成（程序内部错误，详情见日志），下次运行时重试。",
+                    now,
+                )
+                continue
+            result.drafts.append(draft)
         store.queue(queued, now)
-        result.drafts.extend(drafts)
         only = {q.message_id for q in queued} if only_these else None
         mail = self.settings.mail
         done = deliver(
@@ -122,11 +168,25 @@ class Cycle:
         result.delivery.failed.extend(done.failed)
 
     def _section_drafts(
-        self, assessment: pipeline.Assessment, store: Store | None, mode: str
+        self,
+        assessment: pipeline.Assessment,
+        store: Store | None,
+        mode: str,
+        note: Callable[[str], None] | None = None,
     ) -> list[layout.Draft]:
+        """One draft per section. One section's draft failing must not cost the others theirs:
+        it is logged and noted for the office, and its warnings, never queued, go next run."""
         plan = self._plan(assessment, store, mode)
         tasks, alerts = assessment.ledger.tasks, assessment.alerts
-        return [section_draft(self.settings, mail, tasks, alerts, self.today) for mail in plan.sections]
+        drafts = []
+        for mail in plan.sections:
+            try:
+                drafts.append(section_draft(self.settings, mail, tasks, alerts, self.today))
+            except Exception:
+                log.exception("%s的预警邮件无法生成，已跳过，下次运行时重试", mail.section)
+                if note is not None:
+                    note(f"{mail.section}的预警邮件未能生成（程序内部错误，详情见日志），下次运行时重试。")
+        return drafts
 
     def _plan(self, assessment: pipeline.Assessment, store: Store | None, mode: str) -> Plan:
         """Weekly: every warning not sent to that section within repeat_days. Daily: only red
@@ -147,6 +207,8 @@ class Cycle:
         assessment: pipeline.Assessment,
         store: Store | None,
         failures: Sequence[OutboxMessage],
+        runs: Sequence[JobRun],
+        notes: Sequence[OfficeNote],
         *,
         write_report: bool,
     ) -> layout.Draft:
@@ -174,16 +236,17 @@ class Cycle:
             every.unrouted,
             ledger.problems,
             [_failure(m) for m in failures],
-            self._notes(store),
+            self._notes(runs, notes),
             attachments=((path.name, content),),
         )
 
-    def _notes(self, store: Store | None) -> list[str]:
+    def _notes(self, runs: Sequence[JobRun], kept: Sequence[OfficeNote]) -> list[str]:
         """What the office should know about the service itself."""
+        tz = self.settings.office.tz
         notes = [
-            f"{chinese_date(run.scheduled_for.astimezone(self.settings.office.tz).date())}的定时运行未完成：{run.message}"
-            for run in (store.unreported_skips() if store else [])
+            f"{chinese_date(run.scheduled_for.astimezone(tz).date())}的{_run_words(run)}" for run in runs
         ]
+        notes += [note.text for note in kept]
         calendar = self.settings.calendar
         if self.settings.schedule.skip_holidays:
             years = (self.today.year, self.today.year + 1)
@@ -205,7 +268,9 @@ class Cycle:
         pipeline.save_snapshot(store, assessment, self.settings)
         return True
 
-    def _queued(self, draft: layout.Draft, now: datetime) -> Queued:
+    def _queued(
+        self, draft: layout.Draft, now: datetime, carries: tuple[tuple[str, str], ...] = ()
+    ) -> Queued:
         sender = self.settings.mail.sender
         message_id = new_message_id(sender)
         return Queued(
@@ -217,7 +282,31 @@ class Cycle:
             recipients=tuple(dict.fromkeys((*draft.to, *draft.cc))),
             payload=to_bytes(draft, sender, message_id, now.astimezone(self.settings.office.tz)),
             items=draft.items,
+            carries=carries if draft.kind == "summary" else (),
         )
+
+
+def earlier_runs(settings: Settings) -> str:
+    """What shows that taizhang has run here before ("" when nothing does): mail in the
+    outbox folder, weekly reports, or a cycle's lines in the log."""
+    if any(settings.mail.outbox_dir.glob("*.eml")):
+        return f"邮件文件夹 {settings.mail.outbox_dir} 中有以前的邮件"
+    if any(settings.report_dir.glob("整改进展周报_*.xlsx")):
+        return f"周报文件夹 {settings.report_dir} 中有以前的周报"
+    for log_file in sorted(settings.log_path.parent.glob(settings.log_path.name + "*")):
+        try:
+            text = log_file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if "每周运行：" in text or "手动运行：" in text:
+            return f"日志 {log_file} 中有以前运行的记录"
+    return ""
+
+
+def _run_words(run: JobRun) -> str:
+    kind = "手动运行" if run.job.startswith("manual") else "定时运行"
+    outcome = "未完成" if run.result == "skipped" else "失败"
+    return f"{kind}{outcome}：{run.message}"
 
 
 def _failure(message: OutboxMessage) -> Failure:

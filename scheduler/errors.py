@@ -37,9 +37,10 @@ class ConfigError(TaizhangError):
 class LedgerError(TaizhangError):
     """The ledger file cannot be read at all: missing, locked, corrupt or not Excel."""
 
-    def __init__(self, path: Path, reason: str, sheet: str | None = None) -> None:
+    def __init__(self, path: Path, reason: str, sheet: str | None = None, *, retryable: bool = True) -> None:
         self.path = path
         self.sheet = sheet
+        self.retryable = retryable  # False: the file itself is refused; reading again cannot help
         where = f"台账文件 {path}"
         if sheet is not None:
             where += f" 的工作表“{sheet}”"

@@ -38,6 +38,7 @@ JOB_NAMES = {WEEKLY: "每周运行", DAILY: "每日运行"}
 # starts a little late (a busy or waking machine); coalesce folds a backlog into one run.
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 12 * 3600}
 STARTED_KEY = "service_started_at"
+INTERRUPTED = "运行中途被终止（可能是断电或进程被强制结束），已在服务重新启动时重新运行"
 STOP_GRACE_SECONDS = 8  # systemd and the office expect a stop within 10 seconds
 
 
@@ -127,6 +128,11 @@ class Service:
                 last = store.last_run(job)
                 since = last.started_at if last else datetime.fromisoformat(started)
                 missed = latest_due(trigger, since, now)
+                if last is not None and last.finished_at is None:
+                    # Cut short (power cut, kill -9): it never counted as done. Run it again;
+                    # the outbox sends what it left pending and nothing twice.
+                    store.finish_run(last.id, "failed", INTERRUPTED, now)
+                    missed = missed or last.scheduled_for
                 if missed is not None and not (job == DAILY and WEEKLY in caught_up):
                     caught_up.add(job)
                     log.info(
@@ -145,11 +151,15 @@ class Service:
         try:
             with Store.open(settings.store.path) as store:
                 run_id = store.start_run(job, missed or now, now)
-            result, message = self._guarded_cycle(job, settings)
-        except Exception as e:  # the last line of defence: log it, keep the service alive
-            log.exception("%s出错：%s", JOB_NAMES[job], e)
+        except TaizhangError as e:
+            log.error("%s无法开始：%s", JOB_NAMES[job], e.message)
             self._idle.set()
             return
+        try:
+            result, message = self._guarded_cycle(job, settings)
+        except Exception as e:  # the last line of defence: log it, tell the office, live on
+            log.exception("%s出错：%s", JOB_NAMES[job], e)
+            result, message = "failed", f"程序内部错误（{type(e).__name__}），详情见日志"
         try:
             with Store.open(settings.store.path) as store:
                 store.finish_run(run_id, result, message, datetime.now(UTC))
@@ -163,7 +173,7 @@ class Service:
         if job == DAILY and weekly_runs_on(settings, today):
             # The weekly run sends everything that day in one email per section; a daily
             # run before it would split a section's warnings over two emails.
-            return "skipped", "今天有每周运行，每日运行并入其中"
+            return "ok", "今天有每周运行，每日运行并入其中"
         try:
             with cycle_lock(settings.store.path) as lock:
                 if not lock.acquire(timeout=600, stop=self.stop):
@@ -190,7 +200,7 @@ class Service:
             try:
                 return pipeline.read(settings)
             except LedgerError as e:
-                if attempt == attempts:
+                if attempt == attempts or not e.retryable:
                     raise  # the caller logs the skip, once
                 log.info("读取台账失败，%g 秒后重试：%s", settings.schedule.read_retry_seconds, e.message)
                 if self.stop.wait(settings.schedule.read_retry_seconds):

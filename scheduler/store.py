@@ -94,8 +94,28 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX job_run_latest ON job_run (job, scheduled_for)",
         "CREATE TABLE service_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
+    (
+        # Things the office must hear about in the next weekly summary: a section's message
+        # that could not be composed, history that restarted because the store was lost.
+        """CREATE TABLE office_note (
+            id INTEGER PRIMARY KEY,
+            day TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            reported INTEGER NOT NULL DEFAULT 0
+        )""",
+        # What each office summary carries (failed mail, skipped or failed runs, notes). They
+        # count as reported only once that summary was accepted by the server: a summary that
+        # bounces must not take the news of other bounces down with it.
+        """CREATE TABLE summary_carry (
+            summary_id TEXT NOT NULL REFERENCES outbox(message_id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('outbox', 'run', 'note')),
+            ref TEXT NOT NULL
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+HISTORY_CHECKED = "history_checked_on"  # service_state: the day a new store looked for lost history
 
 _RUN_COLUMNS = "id, job, scheduled_for, started_at, finished_at, result, message"
 _OUTBOX_COLUMNS = (
@@ -230,6 +250,10 @@ class Store:
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [_item_row(m.message_id, i) for i in m.items],
                 )
+                conn.executemany(
+                    "INSERT INTO summary_carry (summary_id, kind, ref) VALUES (?, ?, ?)",
+                    [(m.message_id, kind, ref) for kind, ref in m.carries],
+                )
 
     def recent_items(self, since: date) -> list[SentItem]:
         """Warnings queued after `since` (pending, sent or failed alike): each was dealt with."""
@@ -289,11 +313,30 @@ class Store:
         )
         return [_message(row) for row in rows]
 
-    def mark_reported(self, message_ids: Sequence[str]) -> None:
+    def settle_reports(self) -> None:
+        """Mark as reported what every accepted office summary carried."""
+        accepted = (
+            "SELECT c.ref FROM summary_carry c JOIN outbox s ON s.message_id = c.summary_id "
+            "WHERE s.status = 'sent' AND c.kind = ?"
+        )
         with self._transaction() as conn:
-            conn.executemany(
-                "UPDATE outbox SET reported = 1 WHERE message_id = ?", [(m,) for m in message_ids]
+            conn.execute(f"UPDATE outbox SET reported = 1 WHERE message_id IN ({accepted})", ("outbox",))
+            conn.execute(f"UPDATE job_run SET reported = 1 WHERE CAST(id AS TEXT) IN ({accepted})", ("run",))
+            conn.execute(
+                f"UPDATE office_note SET reported = 1 WHERE CAST(id AS TEXT) IN ({accepted})", ("note",)
             )
+
+    # --- notes for the office ------------------------------------------------------------------
+
+    def add_note(self, day: date, text: str, now: datetime) -> None:
+        self._update(
+            "INSERT INTO office_note (day, text, created_at) VALUES (?, ?, ?)",
+            (day.isoformat(), text, _stamp(now)),
+        )
+
+    def unreported_notes(self) -> list[OfficeNote]:
+        rows = self._query("SELECT id, day, text FROM office_note WHERE reported = 0 ORDER BY id")
+        return [OfficeNote(int(i), date.fromisoformat(d), str(t)) for i, d, t in rows]
 
     # --- the service's runs ------------------------------------------------------------------
 
@@ -318,15 +361,13 @@ class Store:
         )
         return _run(rows[0]) if rows else None
 
-    def unreported_skips(self) -> list[JobRun]:
+    def unreported_runs(self) -> list[JobRun]:
+        """Runs that were skipped, failed or cut short, not yet told to the office."""
         rows = self._query(
-            f"SELECT {_RUN_COLUMNS} FROM job_run WHERE result = 'skipped' AND reported = 0 ORDER BY id"
+            f"SELECT {_RUN_COLUMNS} FROM job_run WHERE result IN ('skipped', 'failed') AND reported = 0 "
+            "ORDER BY id"
         )
         return [_run(r) for r in rows]
-
-    def mark_runs_reported(self, run_ids: Sequence[int]) -> None:
-        with self._transaction() as conn:
-            conn.executemany("UPDATE job_run SET reported = 1 WHERE id = ?", [(i,) for i in run_ids])
 
     def state(self, key: str) -> str | None:
         rows = self._query("SELECT value FROM service_state WHERE key = ?", (key,))
@@ -334,6 +375,15 @@ class Store:
 
     def set_state(self, key: str, value: str) -> None:
         self._update("INSERT OR REPLACE INTO service_state (key, value) VALUES (?, ?)", (key, value))
+
+    def is_new(self) -> bool:
+        """No snapshot, no mail and no look for earlier history yet: a store just made."""
+        rows = self._query(
+            "SELECT (SELECT COUNT(*) FROM snapshot) + (SELECT COUNT(*) FROM outbox) "
+            "+ (SELECT COUNT(*) FROM service_state WHERE key = ?)",
+            (HISTORY_CHECKED,),
+        )
+        return int(rows[0][0]) == 0
 
     def pending_count(self) -> int:
         rows = self._query("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
@@ -362,6 +412,14 @@ class Queued:
     recipients: tuple[str, ...]
     payload: bytes
     items: tuple[SentItem, ...]
+    carries: tuple[tuple[str, str], ...] = ()  # (kind, ref) an office summary reports
+
+
+@dataclass(frozen=True)
+class OfficeNote:
+    id: int
+    day: date
+    text: str
 
 
 @dataclass(frozen=True)

@@ -60,12 +60,16 @@ def test_a_schedule_that_fires_only_in_leap_years_is_accepted(tmp_path: Path) ->
     assert config.load(path).schedule.weekly == "0 9 29 2 *"
 
 
-@pytest.mark.parametrize("sender", ["办公室 <office@example.gov.cn>\\r\\nBcc: x@evil.example", "a@b.cn\\nX: y"])
+@pytest.mark.parametrize(
+    "sender", ["办公室 <office@example.gov.cn>\\r\\nBcc: x@evil.example", "a@b.cn\\nX: y"]
+)
 def test_a_sender_with_a_line_break_is_refused(tmp_path: Path, sender: str) -> None:
     assert error(tmp_path, GOOD + f'\n[mail]\nsender = "{sender}"\n').key == "mail.sender"
 
 
-def test_a_password_typed_into_user_is_never_echoed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_password_typed_into_user_is_never_echoed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     text = GOOD + SMTP.replace('user = "office@example.gov.cn"', 'user = "Xk9#secret-code"')
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
@@ -81,7 +85,9 @@ def test_a_password_typed_into_password_env_is_never_echoed(tmp_path: Path) -> N
     assert "abcdefghijklmnop" not in e.message
 
 
-def test_the_bad_settings_exit_2_through_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_bad_settings_exit_2_through_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "logs").mkdir()
     path = tmp_path / "config.toml"
     path.write_text(GOOD + '\n[log]\npath = "logs"\n', encoding="utf-8")

@@ -244,3 +244,48 @@ ca_file = "{server.ca_file.as_posix()}"
         assert {status for _, status in outbox(config)} == {"sent"}
     finally:
         server.stop()
+
+
+def test_a_run_killed_mid_send_is_resumed_at_restart_and_sends_nothing_twice(
+    tmp_path: Path,
+    services: list,  # type: ignore[type-arg]
+) -> None:
+    server: SmtpServer = make_server(tmp_path)
+    server.mailbox.mode = "slow"  # a second a message: long enough to kill it in the middle
+    server.start()
+    try:
+        mail = f"""[mail]
+transport = "smtp"
+office = ["office@example.gov.cn"]
+sender = "整改办 <{USER}>"
+retry_backoff_seconds = 0
+[mail.smtp]
+host = "127.0.0.1"
+port = {server.port}
+security = "starttls"
+user = "{USER}"
+password_env = "TEST_PW"
+timeout = 10
+ca_file = "{server.ca_file.as_posix()}"
+"""
+        config = write_config(tmp_path, weekly="0 9 * * mon", mail=mail)
+        with Store.open(tmp_path / "state.sqlite3") as store:  # a missed Monday: one run at start-up
+            store.set_state("service_started_at", (datetime.now(UTC) - timedelta(days=30)).isoformat())
+        proc = start(config, services, env={"TEST_PW": PASSWORD})
+        wait_for(lambda: len(server.mailbox.received) >= 1)
+        proc.kill()  # kill -9: no clean stop, the run stays unfinished
+        proc.wait(timeout=10)
+        assert [result for _, result, _ in runs(config)] == [None]
+        sent_before = len(server.mailbox.received)
+        server.mailbox.mode = "accept"
+        again = start(config, services, env={"TEST_PW": PASSWORD})
+        wait_for(lambda: len(runs(config)) == 2 and runs(config)[-1][1] == "ok")
+        assert runs(config)[0][1] == "failed" and "中途被终止" in str(runs(config)[0][2])
+        assert {status for _, status in outbox(config)} == {"sent"}
+        ids = server.mailbox.message_ids()
+        assert len(ids) > sent_before
+        # Each message once (the one cut off mid-DATA may come twice under one Message-ID).
+        assert len(set(ids)) == len(outbox(config))
+        assert stop(again)[0] == 0
+    finally:
+        server.stop()

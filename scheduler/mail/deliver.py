@@ -16,6 +16,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from scheduler.logs import log
 from scheduler.mail.transports import Envelope, Transport, TransportError
 from scheduler.store import OutboxMessage, Store
 
@@ -54,6 +55,11 @@ def deliver(
                 refused = transport.send(_envelope(message, sender))
             except TransportError as e:
                 _record_failure(store, message, e, now, backoff_seconds, done)
+                continue
+            except Exception as e:  # a bug with this one message: the others still go
+                log.exception("发送《%s》时程序出错", message.subject)
+                error = TransportError(f"发送时程序出错（{type(e).__name__}），将重试", permanent=False)
+                _record_failure(store, message, error, now, backoff_seconds, done)
                 continue
             store.mark_sent(message.message_id, now, refused)
             done.sent.append(message)
