@@ -11,6 +11,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from scheduler.labels import STATUS_LABELS, deadline_label, percent
+from scheduler.mail.names import safe_sheet_title
 from scheduler.model import Alert, Task
 
 HEADER = (
@@ -33,7 +34,7 @@ def section_workbook(section: str, tasks: Sequence[Task], alerts: Mapping[str, S
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    ws.title = _sheet_title(section)
+    ws.title = safe_sheet_title(section, "整改任务")
     ws.append(HEADER)
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -70,8 +71,3 @@ def append_text_row(ws: Worksheet, values: Sequence[object]) -> None:
     for cell in ws[ws.max_row]:
         if cell.data_type == "f":
             cell.data_type = "s"
-
-
-def _sheet_title(section: str) -> str:
-    cleaned = "".join(ch for ch in section if ch not in "[]:*?/\\")
-    return (cleaned or "整改任务")[:31]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import smtplib
 import socket
 import ssl
@@ -23,6 +22,7 @@ from typing import Protocol
 from scheduler.config import MailSettings, SmtpSettings
 from scheduler.credentials import smtp_password
 from scheduler.errors import CredentialsError, os_reason
+from scheduler.mail.names import safe_file_name
 
 
 class TransportError(Exception):
@@ -203,7 +203,7 @@ def _describe(error: BaseException) -> str:
 
 def _file_name(envelope: Envelope) -> str:
     """ "2025-06-20_大气环境股_1a2b3c4d.eml": readable, and the same for the same message, so a
-    message sent again after a crash replaces its file instead of adding a second one."""
-    label = re.sub(r'[\\/:*?"<>|\s]+', "_", envelope.label)
+    message sent again after a crash replaces its file instead of adding a second one. The
+    digest is kept whole when a long section name is cut, so names stay unique."""
     digest = hashlib.sha1(envelope.message_id.encode()).hexdigest()[:8]
-    return f"{label}_{digest}.eml"
+    return safe_file_name(envelope.label, f"_{digest}.eml")
