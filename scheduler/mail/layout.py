@@ -457,10 +457,40 @@ def _problems_block(problems: Sequence[Problem]) -> str:
     )
 
 
+# --- notices added when the MIME message is built -----------------------------------------------
+
+
+NOTICES = "<!--taizhang:notices-->"  # where _page leaves room; escaped ledger text cannot contain it
+
+
+def left_out_sentence(name: str, max_kb: int, kept_at: str | None) -> str:
+    """Why an attachment is missing, and where to find it if it is kept on disk."""
+    sentence = f"附件《{name}》超过邮件大小限制（{max_kb} KB），未随邮件发送"
+    return sentence + (f"；请在 {kept_at} 查看。" if kept_at else "。")
+
+
+def with_notices(html: str, text: str, sentences: Sequence[str]) -> tuple[str, str]:
+    """The HTML and text parts with `sentences` at the top, where they are read first."""
+    if not sentences:
+        return html, text
+    block = "".join(
+        '<tr><td style="padding:12px 24px 0 24px;"><div style="padding:8px 12px;background:#fffbe6;'
+        f'border:1px solid {COLOURS[Level.YELLOW]};color:#874d00;">{escape(s)}</div></td></tr>'
+        for s in sentences
+    )
+    html = (
+        html.replace(NOTICES, block, 1)
+        if NOTICES in html
+        else f'<table role="presentation" width="100%">{block}</table>{html}'
+    )
+    return html, "".join(f"【提示】{s}\n" for s in sentences) + "\n" + text
+
+
 # --- shared pieces ----------------------------------------------------------------------------
 
 
 def _page(title: str, rows: Sequence[str]) -> str:
+    rows = [*rows[:1], NOTICES, *rows[1:]]  # notices go right under the header
     return (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
