@@ -56,12 +56,7 @@ def to_bytes(
     parts = [(name, _attachment(name, data)) for name, data in draft.attachments]
     sizes = [len(_flat(part)) for _, part in parts]
     every_notice = _notices([name for name, _ in parts], max_kb, kept or {})
-    room = budget - len(_build(draft, sender, message_id, when, [], every_notice))
-    chosen: list[int] = []
-    for index, size in enumerate(sizes):
-        if size + BOUNDARY <= room:
-            chosen.append(index)
-            room -= size + BOUNDARY
+    chosen = _fit(sizes, budget - len(_build(draft, sender, message_id, when, [], every_notice)))
     while True:  # the estimate above is checked on the real bytes
         left_out = [name for index, (name, _) in enumerate(parts) if index not in chosen]
         notices = _notices(left_out, max_kb, kept or {})
@@ -69,6 +64,16 @@ def to_bytes(
         if len(data) <= budget or not chosen:
             return data
         chosen.remove(max(chosen, key=lambda i: sizes[i]))
+
+
+def _fit(sizes: Sequence[int], room: int) -> list[int]:
+    """The attachments, in order, that fit in `room` bytes."""
+    chosen = []
+    for index, size in enumerate(sizes):
+        if size + BOUNDARY <= room:
+            chosen.append(index)
+            room -= size + BOUNDARY
+    return chosen
 
 
 def _build(
