@@ -84,6 +84,7 @@ class MailSettings:
     copy_support: bool = False
     reply_days: int = 5
     retry_backoff_seconds: int = 300
+    max_message_kb: int = 10240  # an attachment that would break it is left out
     smtp: SmtpSettings | None = None
 
     @property
@@ -305,6 +306,7 @@ def _mail(t: _Table, base: Path) -> MailSettings:
         copy_support=t.boolean("copy_support", False),
         reply_days=t.integer("reply_days", MailSettings.reply_days, 1, 60),
         retry_backoff_seconds=t.integer("retry_backoff_seconds", 300, 0, 86400),
+        max_message_kb=t.integer("max_message_kb", MailSettings.max_message_kb, 64, 102400),
         smtp=_smtp(smtp_table, base) if smtp_table.data or transport == "smtp" else None,
     )
     t.finish()

@@ -271,8 +271,13 @@ class Cycle:
     def _queued(
         self, draft: layout.Draft, now: datetime, carries: tuple[tuple[str, str], ...] = ()
     ) -> Queued:
-        sender = self.settings.mail.sender
+        mail = self.settings.mail
+        sender = mail.sender
         message_id = new_message_id(sender)
+        # A weekly report too large to attach is still on disk: the summary says where.
+        report = report_path(self.settings.report_dir, self.today)
+        kept = {report.name: str(report)} if report.is_file() else {}
+        when = now.astimezone(self.settings.office.tz)
         return Queued(
             message_id=message_id,
             day=self.today,
@@ -280,7 +285,7 @@ class Cycle:
             audience=draft.audience,
             subject=draft.subject,
             recipients=tuple(dict.fromkeys((*draft.to, *draft.cc))),
-            payload=to_bytes(draft, sender, message_id, now.astimezone(self.settings.office.tz)),
+            payload=to_bytes(draft, sender, message_id, when, max_kb=mail.max_message_kb, kept=kept),
             items=draft.items,
             carries=carries if draft.kind == "summary" else (),
         )

@@ -1,6 +1,7 @@
 """A real SMTP server on 127.0.0.1 for tests: aiosmtpd with STARTTLS (or implicit TLS) and AUTH,
-whose behaviour a test can switch: accept, refuse an address (550), answer 421, or drop the
-connection in the middle of DATA."""
+whose behaviour a test can switch: accept, refuse an address (550), answer 421, drop the
+connection in the middle of DATA, or stop answering; and, message by message, refuse the next
+ones at MAIL FROM, RCPT or DATA with a reply of the test's choosing."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 USER = "office@example.gov.cn"
 PASSWORD = "authcode-1234"  # a QQ/163-style authorization code
+HANG = "hang"  # as a fault's reply: no reply at all
 
 
 @dataclass
@@ -40,25 +42,56 @@ class Mailbox:
 
     received: list[Received] = field(default_factory=list)
     bad_addresses: set[str] = field(default_factory=set)
-    mode: str = "accept"  # accept | 421 | drop | slow
+    mode: str = "accept"  # accept | 421 | drop | slow | hang (every message, at DATA)
     logins: list[str] = field(default_factory=list)
+    # What the next messages meet, one entry each, taken at their MAIL FROM: (stage, reply), the
+    # stage being MAIL, RCPT (every recipient) or DATA, the reply an SMTP reply or HANG. None,
+    # or no entry left: the message is accepted.
+    faults: list[tuple[str, str] | None] = field(default_factory=list)
+    _fault: dict[int, tuple[str, str] | None] = field(default_factory=dict)
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        fault = self._fault[id(session)] = self.faults.pop(0) if self.faults else None
+        if fault is not None and fault[0] == "MAIL":
+            return await self._answer(fault[1])
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        fault = self._fault.get(id(session))
+        if fault is not None and fault[0] == "RCPT":
+            return await self._answer(fault[1])
         if address in self.bad_addresses:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        fault = self._fault.get(id(session))
+        if fault is not None and fault[0] == "DATA":
+            return await self._answer(fault[1])
         if self.mode == "421":
             return "421 4.3.2 Service not available, try again later"
         if self.mode == "slow":
             await asyncio.sleep(1)
+        if self.mode == "hang":
+            return await self._answer(HANG)
         if self.mode == "drop":
             server.transport.close()  # the line goes dead before the server says 250
             return "250 never heard"
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
         return "250 2.0.0 Ok: queued"
+
+    @staticmethod
+    async def _answer(reply: str) -> str:
+        if reply == HANG:
+            # The server stops answering mid-conversation: only the client's timeout ends the
+            # wait here (the wait itself is cancelled when the server stops).
+            await asyncio.Event().wait()
+        return reply
 
     def message_ids(self) -> list[str]:
         return [str(r.message["Message-ID"]) for r in self.received]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from builders import ledger, row, write
-from smtp_server import PASSWORD, USER, SmtpServer, make_server
+from smtp_server import HANG, PASSWORD, USER, SmtpServer, make_server
 
 from scheduler.cli import main
 
@@ -342,3 +342,78 @@ def test_send_test_sends_only_its_own_messages(tmp_path: Path, monkeypatch: pyte
         assert [status for _, status, _ in outbox(config)][:3] == ["pending"] * 3  # left to their retry
     finally:
         srv.stop()
+
+
+TOO_LARGE = "552 5.3.4 Message size exceeds fixed maximum message size"
+
+
+@pytest.mark.parametrize(
+    ("stage", "reply"),
+    [
+        ("MAIL", TOO_LARGE),  # a SIZE over the server's limit, refused before anything is sent
+        ("RCPT", "552 5.2.2 Mailbox full"),  # for every recipient
+        ("DATA", TOO_LARGE),
+        ("MAIL", "550 5.7.1 Sender rejected by policy"),
+        ("DATA", "554 5.7.1 Message rejected as spam"),
+    ],
+)
+def test_a_5xx_at_any_stage_fails_the_message_and_is_reported(
+    config: Path, server: SmtpServer, stage: str, reply: str, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    server.mailbox.faults = [(stage, reply)]  # the first message: 大气环境股's warning
+    assert run_once(config) == 0
+    assert "投递失败：【整改预警·督办】大气环境股" in capsys.readouterr().out
+    statuses = [status for _, status in _subjects_and_status(config)]
+    assert statuses == ["failed", "sent", "sent"]
+    summary = server.mailbox.received[-1].message
+    html = summary.get_body(("html",)).get_content()
+    text = summary.get_body(("plain",)).get_content()
+    for body in (html, text):
+        assert "投递失败的邮件" in body and "大气环境股" in body and reply.split()[0] in body
+    # Not retried: a second run sends nothing and the message stays failed.
+    assert run_once(config) == 0
+    assert len(server.mailbox.received) == 2
+    assert [status for _, status in _subjects_and_status(config)] == statuses
+
+
+def test_a_4xx_at_mail_from_is_retried_and_sent_once(config: Path, server: SmtpServer) -> None:
+    server.mailbox.faults = [("MAIL", "451 4.3.0 Temporary lookup failure")]
+    assert run_once(config) == 3
+    assert [status for _, status in _subjects_and_status(config)] == ["pending", "sent", "sent"]
+    assert run_once(config) == 0
+    assert_each_sent_exactly_once(config, server)
+
+
+def test_a_refused_login_keeps_mail_pending_until_the_password_is_fixed(
+    config: Path, server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, "wrong")  # the server answers 535 at AUTH
+    assert run_once(config) == 3
+    assert {status for _, status, _ in outbox(config)} == {"pending"}
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    assert run_once(config) == 0
+    assert_each_sent_exactly_once(config, server)
+
+
+def test_a_server_that_stops_answering_is_a_timeout_and_is_retried(
+    tmp_path: Path, server: SmtpServer, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    config = write_config(tmp_path, server.port, server.ca_file)
+    config.write_text(config.read_text(encoding="utf-8").replace("timeout = 5", "timeout = 1"), "utf-8")
+    server.mailbox.faults = [("DATA", HANG)]  # no reply after the message: our timeout ends it
+    assert run_once(config) == 3
+    out = capsys.readouterr().out
+    assert "暂未发出（将自动重试）：【整改预警·督办】大气环境股" in out
+    assert "连接超时" in out and "连接中断" not in out
+    assert run_once(config) == 0
+    assert_each_sent_exactly_once(config, server)
+
+
+def test_a_dropped_connection_is_still_reported_as_interrupted(
+    config: Path, server: SmtpServer, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    server.mailbox.mode = "drop"
+    assert run_once(config) == 3
+    out = capsys.readouterr().out
+    assert "连接中断" in out and "连接超时" not in out

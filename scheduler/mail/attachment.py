@@ -11,6 +11,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from scheduler.labels import STATUS_LABELS, deadline_label, percent
+from scheduler.mail.layout import clip
+from scheduler.mail.names import safe_sheet_title
 from scheduler.model import Alert, Task
 
 HEADER = (
@@ -26,6 +28,7 @@ HEADER = (
     "预警",
 )
 WIDTHS = (6, 36, 40, 14, 18, 16, 10, 9, 40, 30)
+EXCEL_CELL_LIMIT = 32767
 FILLS = {"red": "FFF1F0", "yellow": "FFFBE6", "blue": "E6F4FF"}
 
 
@@ -33,7 +36,7 @@ def section_workbook(section: str, tasks: Sequence[Task], alerts: Mapping[str, S
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    ws.title = _sheet_title(section)
+    ws.title = safe_sheet_title(section, "整改任务")
     ws.append(HEADER)
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -65,13 +68,13 @@ def append_text_row(ws: Worksheet, values: Sequence[object]) -> None:
     into a formula; ledger text such as "=HYPERLINK(…)" must never run in a reader's Excel
     (CSV/Excel injection). Text starting with +, - or @ is stored as text already.
     Control characters (a vertical tab from a Word line break) are dropped: openpyxl refuses
-    them, and one such cell must not stop every warning."""
-    ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values])
+    them, and one such cell must not stop every warning. Text over Excel's limit of 32,767
+    characters a cell is cut with "…": Excel would otherwise "repair" the file on opening."""
+    ws.append([_cell_text(v) if isinstance(v, str) else v for v in values])
     for cell in ws[ws.max_row]:
         if cell.data_type == "f":
             cell.data_type = "s"
 
 
-def _sheet_title(section: str) -> str:
-    cleaned = "".join(ch for ch in section if ch not in "[]:*?/\\")
-    return (cleaned or "整改任务")[:31]
+def _cell_text(value: str) -> str:
+    return clip(ILLEGAL_CHARACTERS_RE.sub("", value), EXCEL_CELL_LIMIT)

@@ -10,6 +10,7 @@ from scheduler.labels import LEVEL_NAMES
 from scheduler.mail import layout
 from scheduler.mail.attachment import section_workbook
 from scheduler.mail.compose import Failure, SectionMail, SummaryFacts, reply_by, summary_item
+from scheduler.mail.names import safe_file_name
 from scheduler.mail.samples import sample_mails
 from scheduler.model import Alert, Problem, Task
 from scheduler.tracking import Changes, SectionFigures
@@ -20,7 +21,8 @@ def section_draft(
 ) -> layout.Draft:
     reply = reply_by(today, settings.mail.reply_days)
     own = [t for t in tasks if mail.section in t.lead] or [e.task for e in mail.entries]
-    attachment = (f"{mail.section}整改任务_{today:%Y%m%d}.xlsx", section_workbook(mail.section, own, alerts))
+    name = safe_file_name(mail.section, f"整改任务_{today:%Y%m%d}.xlsx")  # a long name is cut, not this
+    attachment = (name, section_workbook(mail.section, own, alerts))
     return layout.Draft(
         kind="section" if mail.routed else "unrouted",
         audience=mail.audience,

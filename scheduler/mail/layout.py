@@ -1,5 +1,7 @@
 """How messages look: subject, HTML (inline styles, tables: what QQ Mail, 163 Mail and
-Outlook all render) and a plain-text alternative. Pure. All ledger text is HTML-escaped."""
+Outlook all render) and a plain-text alternative. Pure. All ledger text is HTML-escaped, and
+cut to MAX_TEXT characters by `clip`: a cell of ten million characters pasted by mistake once
+made a 147 MB email."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ COLOURS = {Level.RED: "#d9363e", Level.YELLOW: "#d48806", Level.BLUE: "#1677ff"}
 TINTS = {Level.RED: "#fff1f0", Level.YELLOW: "#fffbe6", Level.BLUE: "#e6f4ff"}
 DONE_COLOUR = "#52c41a"
 OPEN_COLOUR = "#d9d9d9"
+MAX_TEXT = 2000  # characters of one ledger value in a mail: far more than any real cell
 GROUP_TITLES = {
     Level.RED: "已逾期",
     Level.YELLOW: "进度滞后或本周无进展",
@@ -40,6 +43,16 @@ class Draft:
     items: tuple[SentItem, ...] = ()
 
 
+def clip(text: str, limit: int = MAX_TEXT) -> str:
+    """Ledger text as a mail shows it: at most `limit` characters, a longer one cut with "…"."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _h(text: str) -> str:
+    """Ledger text for the HTML part: cut, then escaped."""
+    return escape(clip(text))
+
+
 # --- section warnings -------------------------------------------------------------------------
 
 
@@ -48,7 +61,7 @@ def section_subject(mail: SectionMail, day: date) -> str:
     tag = "【整改预警·督办】" if any(e.escalated for e in mail.entries) else "【整改预警】"
     if not mail.routed:
         tag = tag.replace("】", "·无收件人】", 1)
-    return f"{tag}{mail.section}：{counts}（{chinese_date(day)}）"
+    return f"{tag}{clip(mail.section)}：{counts}（{chinese_date(day)}）"
 
 
 def action(alert: Alert, reply: date) -> str:
@@ -67,7 +80,7 @@ def action(alert: Alert, reply: date) -> str:
 
 
 def section_html(mail: SectionMail, day: date, reply: date, office_name: str) -> str:
-    section = escape(mail.section)
+    section = _h(mail.section)
     intro = (
         f"根据《整改任务台账》（截至{chinese_date(day)}），{section}牵头的以下整改任务需要关注，"
         f"请按要求于<b>{month_day(reply)}</b>前办理。"
@@ -83,15 +96,16 @@ def section_html(mail: SectionMail, day: date, reply: date, office_name: str) ->
         parts.extend(_task_card(e, reply) for e in entries)
     parts.append(_paragraph("附件为贵股室牵头的全部整改任务（台账摘录），供核对和更新进展。", small=True))
     parts.append(_footer(office_name))
-    return _page(mail.section, parts)
+    return _page(clip(mail.section), parts)
 
 
 def section_text(mail: SectionMail, day: date, reply: date, office_name: str) -> str:
-    lines = [f"{mail.section}：", ""]
+    section = clip(mail.section)
+    lines = [f"{section}：", ""]
     if not mail.routed:
-        lines += [f"{mail.section}未设置邮箱，以下预警请办公室转交。", ""]
+        lines += [f"{section}未设置邮箱，以下预警请办公室转交。", ""]
     lines.append(
-        f"根据《整改任务台账》（截至{chinese_date(day)}），{mail.section}牵头的以下整改任务需要关注，"
+        f"根据《整改任务台账》（截至{chinese_date(day)}），{section}牵头的以下整改任务需要关注，"
         f"请按要求于{month_day(reply)}前办理。"
     )
     for level, entries in _by_level(mail.entries):
@@ -130,18 +144,18 @@ def _progress_line(entry: Entry) -> str:
 
 def _deadline_line(entry: Entry) -> str:
     dated = [a.message for a in entry.alerts if a.code in (AlertCode.OVERDUE, AlertCode.DUE_SOON)]
-    return deadline_label(entry.task) + (f"（{dated[0]}）" if dated else "")
+    return clip(deadline_label(entry.task)) + (f"（{clip(dated[0])}）" if dated else "")
 
 
 def _task_lines(entry: Entry, reply: date) -> list[str]:
     task = entry.task
     worst = min(entry.alerts, key=lambda a: a.level.rank)
     return [
-        f"{task.no or '—'}. {task.title}",
-        f"   预警：{'；'.join(a.message for a in entry.alerts)}",
+        f"{clip(task.no) or '—'}. {clip(task.title)}",
+        f"   预警：{'；'.join(clip(a.message) for a in entry.alerts)}",
         f"   完成时限：{_deadline_line(entry)}",
         f"   完成进度：{_progress_line(entry)}",
-        f"   最新进展：{task.note or '（台账中未填写）'}",
+        f"   最新进展：{clip(task.note) or '（台账中未填写）'}",
         f"   请办理：{action(worst, reply)}",
     ]
 
@@ -156,7 +170,7 @@ def _task_card(entry: Entry, reply: date) -> str:
         ("完成进度", escape(_progress_line(entry))),
         (
             "最新进展",
-            escape(task.note) if task.note else '<span style="color:#8c8c8c;">（台账中未填写）</span>',
+            _h(task.note) if task.note else '<span style="color:#8c8c8c;">（台账中未填写）</span>',
         ),
         ("请办理", f'<b style="color:{colour};">{escape(action(worst, reply))}</b>'),
     ]
@@ -165,7 +179,7 @@ def _task_card(entry: Entry, reply: date) -> str:
         f'<td valign="top" style="padding:3px 0;">{v}</td></tr>'
         for k, v in rows
     )
-    title = f"{escape(task.no)}. {escape(task.title)}" if task.no else escape(task.title)
+    title = f"{_h(task.no)}. {_h(task.title)}" if task.no else _h(task.title)
     return (
         f'<tr><td style="padding:0 24px 12px 24px;">'
         f'<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
@@ -182,7 +196,7 @@ def _badge(alert: Alert) -> str:
     colour = COLOURS[alert.level]
     return (
         f'<span style="display:inline-block;padding:1px 6px;margin:0 4px 2px 0;border:1px solid {colour};'
-        f'color:{colour};background:{TINTS[alert.level]};font-size:12px;">{escape(alert.message)}</span>'
+        f'color:{colour};background:{TINTS[alert.level]};font-size:12px;">{_h(alert.message)}</span>'
     )
 
 
@@ -242,7 +256,7 @@ def summary_html(
         _changes_block(changes),
     ]
     for note in facts.notes:
-        parts.append(_paragraph(f'<b style="color:{COLOURS[Level.RED]};">请注意：</b>{escape(note)}'))
+        parts.append(_paragraph(f'<b style="color:{COLOURS[Level.RED]};">请注意：</b>{_h(note)}'))
     if facts.unrouted:
         parts += [_section_title("未能送达股室的预警"), _unrouted_block(facts.unrouted)]
     if facts.failures:
@@ -270,22 +284,26 @@ def summary_text(
     ]
     for f in sections:
         lines.append(
-            f"  {f.section}：{f.total}/{f.done}/{f.red}/{f.yellow}/{f.blue}/{percent(f.completion_rate)}"
+            f"  {clip(f.section)}：{f.total}/{f.done}/{f.red}/{f.yellow}/{f.blue}/{percent(f.completion_rate)}"
         )
     lines += ["", "本周变化："]
     lines += [f"  {line}" for line in _change_lines(changes)] or ["  无"]
-    lines += [f"请注意：{note}" for note in facts.notes]
+    lines += [f"请注意：{clip(note)}" for note in facts.notes]
     if facts.unrouted:
         lines += ["", "未能送达股室的预警："]
         for mail in facts.unrouted:
-            lines += [f"  {mail.section}：{e.task.no}. {e.task.title}" for e in mail.entries]
+            section = clip(mail.section)
+            lines += [f"  {section}：{clip(e.task.no)}. {clip(e.task.title)}" for e in mail.entries]
     if facts.failures:
         lines += ["", "投递失败的邮件："]
-        lines += [f"  {f.subject}：{'、'.join(f.addresses)}（{f.error}）" for f in facts.failures]
+        lines += [
+            f"  {clip(f.subject)}：{clip('、'.join(f.addresses))}（{clip(f.error)}）" for f in facts.failures
+        ]
     lines += ["", f"台账数据问题（{len(facts.problems)}处）："]
-    lines += [f"  {p.sheet} {p.cell}（{p.column}）“{p.value}”：{p.message}" for p in facts.problems] or [
-        "  无"
-    ]
+    lines += [
+        f"  {clip(p.sheet)} {clip(p.cell)}（{clip(p.column)}）“{clip(p.value)}”：{clip(p.message)}"
+        for p in facts.problems
+    ] or ["  无"]
     lines += ["", f"{office_name}（本邮件由台账预警系统自动发送）"]
     return "\n".join(lines) + "\n"
 
@@ -314,7 +332,7 @@ def _bar_chart(sections: Sequence[SectionFigures]) -> str:
         if rest > 0:
             cells += f'<td width="{rest}" style="font-size:0;line-height:0;">&nbsp;</td>'
         rows.append(
-            f'<tr><td style="padding:3px 8px 3px 0;white-space:nowrap;font-size:13px;">{escape(f.section)}</td>'
+            f'<tr><td style="padding:3px 8px 3px 0;white-space:nowrap;font-size:13px;">{_h(f.section)}</td>'
             f'<td style="padding:3px 0;"><table role="presentation" cellpadding="0" cellspacing="0" border="0" '
             f'width="{width}"><tr>{cells}</tr></table></td>'
             f'<td style="padding:3px 0 3px 8px;font-size:13px;white-space:nowrap;">{f.done}/{f.total}</td></tr>'
@@ -353,7 +371,7 @@ def _figures_row(f: SectionFigures, *, bold: bool) -> str:
     values = (f.total, f.done, f.open, f.red, f.yellow, f.blue, f.stale)
     colours = (None, None, None, COLOURS[Level.RED], COLOURS[Level.YELLOW], COLOURS[Level.BLUE], None)
     weight = "font-weight:bold;" if bold else ""
-    cells = [f'<td style="padding:4px 6px;border:1px solid #d9d9d9;{weight}">{escape(f.section)}</td>']
+    cells = [f'<td style="padding:4px 6px;border:1px solid #d9d9d9;{weight}">{_h(f.section)}</td>']
     for value, colour in zip(values, colours, strict=True):
         style = f"color:{colour};" if colour and value else ""
         cells.append(
@@ -389,8 +407,8 @@ def _change_lines(changes: Changes) -> list[str]:
 
 
 def _state_name(state: TaskState) -> str:
-    lead = "、".join(state.lead) or "未填牵头单位"
-    return f"{state.no or '—'}.{state.title}（{lead}）"
+    lead = clip("、".join(state.lead)) or "未填牵头单位"
+    return f"{clip(state.no) or '—'}.{clip(state.title)}（{lead}）"
 
 
 def _changes_block(changes: Changes) -> str:
@@ -400,7 +418,7 @@ def _changes_block(changes: Changes) -> str:
 
 def _unrouted_block(unrouted: Sequence[SectionMail]) -> str:
     items = "".join(
-        f"<li>{escape(m.section)}（未设置邮箱）：{len(m.entries)}项预警，已另发邮件给办公室，请转交</li>"
+        f"<li>{_h(m.section)}（未设置邮箱）：{len(m.entries)}项预警，已另发邮件给办公室，请转交</li>"
         for m in unrouted
     )
     return f'<tr><td style="padding:0 24px 8px 24px;"><ul style="margin:0;padding-left:20px;">{items}</ul></td></tr>'
@@ -408,8 +426,7 @@ def _unrouted_block(unrouted: Sequence[SectionMail]) -> str:
 
 def _failures_block(failures: Sequence[Failure]) -> str:
     items = "".join(
-        f"<li>{escape(f.subject)}：{escape('、'.join(f.addresses))}（{escape(f.error)}）</li>"
-        for f in failures
+        f"<li>{_h(f.subject)}：{_h('、'.join(f.addresses))}（{_h(f.error)}）</li>" for f in failures
     )
     return (
         f'<tr><td style="padding:0 24px 8px 24px;"><ul style="margin:0;padding-left:20px;">{items}</ul>'
@@ -428,10 +445,10 @@ def _problems_block(problems: Sequence[Problem]) -> str:
     rows = "".join(
         "<tr>"
         + "".join(
-            f'<td style="padding:4px 6px;border:1px solid #d9d9d9;white-space:nowrap;">{escape(v)}</td>'
+            f'<td style="padding:4px 6px;border:1px solid #d9d9d9;white-space:nowrap;">{_h(v)}</td>'
             for v in (p.sheet, p.cell, p.column, p.value or "（空）")
         )
-        + f'<td style="padding:4px 6px;border:1px solid #d9d9d9;">{escape(p.message)}</td></tr>'
+        + f'<td style="padding:4px 6px;border:1px solid #d9d9d9;">{_h(p.message)}</td></tr>'
         for p in problems
     )
     return (
@@ -440,10 +457,40 @@ def _problems_block(problems: Sequence[Problem]) -> str:
     )
 
 
+# --- notices added when the MIME message is built -----------------------------------------------
+
+
+NOTICES = "<!--taizhang:notices-->"  # where _page leaves room; escaped ledger text cannot contain it
+
+
+def left_out_sentence(name: str, max_kb: int, kept_at: str | None) -> str:
+    """Why an attachment is missing, and where to find it if it is kept on disk."""
+    sentence = f"附件《{name}》超过邮件大小限制（{max_kb} KB），未随邮件发送"
+    return sentence + (f"；请在 {kept_at} 查看。" if kept_at else "。")
+
+
+def with_notices(html: str, text: str, sentences: Sequence[str]) -> tuple[str, str]:
+    """The HTML and text parts with `sentences` at the top, where they are read first."""
+    if not sentences:
+        return html, text
+    block = "".join(
+        '<tr><td style="padding:12px 24px 0 24px;"><div style="padding:8px 12px;background:#fffbe6;'
+        f'border:1px solid {COLOURS[Level.YELLOW]};color:#874d00;">{escape(s)}</div></td></tr>'
+        for s in sentences
+    )
+    html = (
+        html.replace(NOTICES, block, 1)
+        if NOTICES in html
+        else f'<table role="presentation" width="100%">{block}</table>{html}'
+    )
+    return html, "".join(f"【提示】{s}\n" for s in sentences) + "\n" + text
+
+
 # --- shared pieces ----------------------------------------------------------------------------
 
 
 def _page(title: str, rows: Sequence[str]) -> str:
+    rows = [*rows[:1], NOTICES, *rows[1:]]  # notices go right under the header
     return (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -4,7 +4,8 @@
 - `smtp` sends through a mail server with yagmail's connection and login.
 
 A transport raises TransportError, which says whether trying again can help: a refused
-connection or a 4xx reply can; a 5xx reply for the recipients cannot.
+connection, a refused login or a 4xx reply can; a 5xx reply while sending a message (at
+MAIL FROM, RCPT or DATA) cannot.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import smtplib
 import socket
 import ssl
@@ -23,6 +23,7 @@ from typing import Protocol
 from scheduler.config import MailSettings, SmtpSettings
 from scheduler.credentials import smtp_password
 from scheduler.errors import CredentialsError, os_reason
+from scheduler.mail.names import safe_file_name
 
 
 class TransportError(Exception):
@@ -99,8 +100,8 @@ class SmtpTransport:
         self._client: object | None = None
 
     def send(self, envelope: Envelope) -> dict[str, str]:
+        connection = self._open()
         try:
-            connection = self._connect()
             refused = connection.sendmail(envelope.sender, list(envelope.recipients), envelope.payload)
         except smtplib.SMTPRecipientsRefused as e:
             self.close()
@@ -111,21 +112,41 @@ class SmtpTransport:
             ) from None
         except smtplib.SMTPResponseException as e:
             self.close()
+            # A 5xx at MAIL FROM (a SIZE over the server's limit), RCPT or DATA is the server's
+            # final word on this message: sent again it gets the same answer, so it fails and the
+            # office is told, instead of being retried for ever. A 4xx may pass later.
             reason = _reply(e.smtp_code, e.smtp_error)
-            if isinstance(e, smtplib.SMTPAuthenticationError):
-                raise TransportError(
-                    f"邮件服务器拒绝登录（{reason}），请检查用户名和授权码", permanent=False
-                ) from None
-            # A 5xx for the message itself (size, content) will not change on retry; a 5xx
-            # for our sender is a setting to fix, after which the message should still go.
-            permanent = e.smtp_code >= 500 and not isinstance(e, smtplib.SMTPSenderRefused)
-            raise TransportError(f"邮件服务器拒绝（{reason}）", permanent=permanent) from None
+            raise TransportError(
+                f"邮件服务器拒绝这封邮件（{reason}）", permanent=e.smtp_code >= 500
+            ) from None
         except (smtplib.SMTPException, OSError) as e:
             self.close()
-            raise TransportError(
-                f"无法连接邮件服务器 {self.smtp.host}:{self.smtp.port}（{_describe(e)}）", permanent=False
-            ) from None
+            raise TransportError(self._unreachable(e), permanent=False) from None
         return {a: _reply(code, text) for a, (code, text) in refused.items()}
+
+    def _open(self) -> smtplib.SMTP:
+        """The connection, logged in. Whatever goes wrong here is temporary: it concerns the
+        server or our settings, not the message, and every message should go once it is fixed."""
+        try:
+            return self._connect()
+        except smtplib.SMTPAuthenticationError as e:
+            self.close()
+            # A refused login (535) is a user name or authorization code to fix, not this
+            # message's fault: the messages wait and go once the password is right.
+            reason = _reply(e.smtp_code, e.smtp_error)
+            raise TransportError(
+                f"邮件服务器拒绝登录（{reason}），请检查用户名和授权码", permanent=False
+            ) from None
+        except smtplib.SMTPResponseException as e:  # a 554 greeting, a 530 before STARTTLS …
+            self.close()
+            reason = _reply(e.smtp_code, e.smtp_error)
+            raise TransportError(f"邮件服务器拒绝连接（{reason}）", permanent=False) from None
+        except (smtplib.SMTPException, OSError) as e:
+            self.close()
+            raise TransportError(self._unreachable(e), permanent=False) from None
+
+    def _unreachable(self, error: BaseException) -> str:
+        return f"无法连接邮件服务器 {self.smtp.host}:{self.smtp.port}（{_describe(error)}）"
 
     def _connect(self) -> smtplib.SMTP:
         if self._client is None:
@@ -190,7 +211,7 @@ def _joined(replies: dict[str, str]) -> str:
 
 
 def _describe(error: BaseException) -> str:
-    if isinstance(error, socket.timeout | TimeoutError):
+    if _timed_out(error):
         return "连接超时"
     if isinstance(error, ConnectionRefusedError):
         return "连接被拒绝，服务器可能未启动"
@@ -201,9 +222,20 @@ def _describe(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
+def _timed_out(error: BaseException) -> bool:
+    """smtplib turns a reply that never came (our `timeout`) into SMTPServerDisconnected
+    ("Connection unexpectedly closed: timed out"); the TimeoutError is its context."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, socket.timeout | TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _file_name(envelope: Envelope) -> str:
     """ "2025-06-20_大气环境股_1a2b3c4d.eml": readable, and the same for the same message, so a
-    message sent again after a crash replaces its file instead of adding a second one."""
-    label = re.sub(r'[\\/:*?"<>|\s]+', "_", envelope.label)
+    message sent again after a crash replaces its file instead of adding a second one. The
+    digest is kept whole when a long section name is cut, so names stay unique."""
     digest = hashlib.sha1(envelope.message_id.encode()).hexdigest()[:8]
-    return f"{label}_{digest}.eml"
+    return safe_file_name(envelope.label, f"_{digest}.eml")
