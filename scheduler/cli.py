@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from scheduler import __version__, clock, logs
+from scheduler import __version__, logs
 from scheduler import config as config_module
-from scheduler.addresses import is_address
 from scheduler.commands import (
     CheckCommand,
     ReportCommand,
@@ -29,6 +28,8 @@ from scheduler.commands import (
     StatusCommand,
     WeekCommand,
 )
+from scheduler.core import clock
+from scheduler.core.addresses import is_address
 from scheduler.errors import TaizhangError, UsageError
 
 EXIT_OK = 0

@@ -14,14 +14,18 @@ from zoneinfo import ZoneInfo
 
 from scheduler import pipeline
 from scheduler.config import Settings
+from scheduler.core.assess import Assessment
+from scheduler.core.history import History
+from scheduler.core.labels import chinese_date
+from scheduler.core.model import RunMode
 from scheduler.credentials import keyring_available, store_in_keyring
 from scheduler.errors import MISSING, ConfigError, TaizhangError, UsageError
-from scheduler.locks import cycle_lock, service_lock
 from scheduler.logs import log
-from scheduler.store import JobRun, Store
+from scheduler.service.locks import cycle_guard, service_lock
+from scheduler.store import JobResult, JobRun, Store, opened_existing
 
 if TYPE_CHECKING:
-    from scheduler.mail.layout import Draft
+    from scheduler.views.mail import Draft
 
 
 @dataclass
@@ -30,19 +34,12 @@ class Command:
     today: date
     ledger_path: Path | None = None
 
-    @contextmanager
-    def history(self) -> Iterator[Store | None]:
-        """The store, if snapshots were ever taken; reading commands never create it."""
-        store = Store.open_existing(self.settings.store.path)
-        try:
-            yield store
-        finally:
-            if store is not None:
-                store.close()
-
-    def assessment(self, store: Store | None) -> pipeline.Assessment:
+    def read(self) -> tuple[Assessment, History]:
+        """Read the ledger and what the store remembers (never creating the store), assess."""
         ledger = pipeline.read(self.settings, self.ledger_path)
-        return pipeline.assess(self.settings, ledger, self.today, store)
+        with opened_existing(self.settings.store.path) as store:
+            known = pipeline.history(store, self.settings, self.today)
+        return pipeline.assess(self.settings, ledger, self.today, known), known
 
 
 @dataclass
@@ -50,14 +47,13 @@ class CheckCommand(Command):
     """`taizhang check`: read the ledger, assess it, print tasks, warnings and problems."""
 
     def run(self, fmt: str) -> int:
-        with self.history() as store:
-            assessment = self.assessment(store)
-        from scheduler import render
+        assessment, _ = self.read()
+        from scheduler.views import terminal
 
         if fmt == "json":
-            render.write_check_json(sys.stdout, assessment)
+            terminal.write_check_json(sys.stdout, assessment)
         else:
-            render.check_table(_console(), assessment)
+            terminal.check_table(_console(), assessment)
         return 0
 
 
@@ -66,10 +62,11 @@ class SnapshotCommand(Command):
     """`taizhang snapshot`: store the state of every task on the day."""
 
     def run(self) -> int:
+        ledger = pipeline.read(self.settings, self.ledger_path)
         with Store.open(self.settings.store.path) as store:
-            snapshot = pipeline.save_snapshot(store, self.assessment(store), self.settings)
-        from scheduler.labels import chinese_date
-
+            known = pipeline.history(store, self.settings, self.today)
+            snapshot = pipeline.assess(self.settings, ledger, self.today, known).snapshot()
+            pipeline.save_snapshot(store, snapshot, datetime.now(UTC))
         _say(f"已保存{chinese_date(snapshot.day)}的快照：{len(snapshot.tasks)} 项任务。")
         return 0
 
@@ -79,14 +76,14 @@ class WeekCommand(Command):
     """`taizhang week`: figures by section and the changes since last week."""
 
     def run(self, fmt: str) -> int:
-        with self.history() as store:
-            week = pipeline.week(self.settings, self.assessment(store), store)
-        from scheduler import render
+        assessment, known = self.read()
+        view = pipeline.view(self.settings, assessment, known)
+        from scheduler.views import terminal
 
         if fmt == "json":
-            sys.stdout.write(render.week_json(week) + "\n")
+            sys.stdout.write(terminal.week_json(view) + "\n")
         else:
-            render.week_table(_console(), week)
+            terminal.week_table(_console(), view)
         return 0
 
 
@@ -95,11 +92,9 @@ class ReportCommand(Command):
     """`taizhang report`: the weekly progress report workbook, now."""
 
     def run(self, out: Path | None) -> int:
-        with self.history() as store:
-            assessment = self.assessment(store)
-            week = pipeline.week(self.settings, assessment, store)
-            data = pipeline.report_data(self.settings, assessment, week, store)
-        path = pipeline.save_report(self.settings, data, out)
+        assessment, known = self.read()
+        content = pipeline.report_bytes(pipeline.view(self.settings, assessment, known))
+        path = pipeline.save_report(self.settings, content, self.today, out)
         log.info("已生成进展周报：%s", path)
         _say(f"已生成进展周报：{path}")
         return 0
@@ -113,23 +108,21 @@ class RunCommand(Command):
     """`taizhang run --once`: the full cycle (or the daily one), now."""
 
     def run(self, *, dry_run: bool, daily: bool = False) -> int:
-        from scheduler.cycle import DAILY, WEEKLY, Cycle, describe
+        from scheduler.cycle import Cycle, describe, summary_line
         from scheduler.mail.transports import make_transport
 
         _require_office(self.settings)
-        mode = DAILY if daily else WEEKLY
+        mode = RunMode.DAILY if daily else RunMode.WEEKLY
         if dry_run:
             _print_drafts(Cycle(self.settings, self.today).run(mode=mode, dry_run=True).drafts)
             return 0
-        with cycle_lock(self.settings.store.path) as lock:
-            if not lock.acquire(timeout=300):
-                raise UsageError("另一个 taizhang 进程正在发送邮件，请稍后再试")
+        with cycle_guard(self.settings.store.path):
             transport = make_transport(self.settings.mail)  # a missing password stops us before any write
-            with _recorded(self.settings, f"manual-{mode}", self.today) as record:
+            with _recorded(self.settings, f"manual-{mode.value}", self.today) as record:
                 result = Cycle(self.settings, self.today, transport_factory=lambda s: transport).run(
                     mode=mode
                 )
-                record.append(describe(result)[0])
+                record.append(summary_line(result))
         for line in describe(result, str(self.settings.mail.outbox_dir)):
             log.info("手动运行：%s", line.strip())
             _say(line)
@@ -144,7 +137,7 @@ class ServiceCommand(Command):
 
     def run(self) -> int:
         _require_office(self.settings)
-        from scheduler.service import Service
+        from scheduler.service.runner import Service
 
         return Service(self.config_path, self.settings).run()
 
@@ -154,8 +147,7 @@ class StatusCommand(Command):
     """`taizhang status`: is the service running, what did each job do last, what is next."""
 
     def run(self) -> int:
-        from scheduler.cycle import DAILY
-        from scheduler.service import JOB_NAMES, JOBS, next_runs, weekly_runs_on
+        from scheduler.service.runner import JOB_NAMES, next_runs, weekly_runs_on
 
         lock = service_lock(self.settings.store.path)
         if lock.acquire():
@@ -164,25 +156,22 @@ class StatusCommand(Command):
         else:
             _say(f"服务：正在运行（进程 {lock.holder() or '未知'}）。")
         tz = self.settings.office.tz
-        store = Store.open_existing(self.settings.store.path)
-        now = datetime.now(tz)
-        for job, moment in next_runs(self.settings, now).items():
-            last = store.last_run(job) if store else None
-            done = "从未运行" if last is None else _run_line(last, tz)
-            upcoming = f"{moment:%Y-%m-%d %H:%M}" if moment else "无"
-            if job == DAILY and moment and weekly_runs_on(self.settings, moment.date()):
-                upcoming += "（当天有每周运行，并入其中）"
-            _say(f"{JOB_NAMES[job]}：上次 {done}；下次 {upcoming}")
-        for job in JOBS:
-            last = store.last_run(f"manual-{job}") if store else None
-            if last is not None:
-                _say(f"手动{JOB_NAMES[job]}：上次 {_run_line(last, tz)}")
-        pending = store.messages("pending") + store.messages("sending") if store else []
+        with opened_existing(self.settings.store.path) as store:
+            for job, moment in next_runs(self.settings, datetime.now(tz)).items():  # job: a RunMode
+                last = store.last_run(job) if store else None
+                done = "从未运行" if last is None else _run_line(last, tz)
+                upcoming = f"{moment:%Y-%m-%d %H:%M}" if moment else "无"
+                if job is RunMode.DAILY and moment and weekly_runs_on(self.settings, moment.date()):
+                    upcoming += "（当天有每周运行，并入其中）"
+                _say(f"{JOB_NAMES[job]}：上次 {done}；下次 {upcoming}")
+            for job in RunMode:
+                last = store.last_run(f"manual-{job.value}") if store else None
+                if last is not None:
+                    _say(f"手动{JOB_NAMES[job]}：上次 {_run_line(last, tz)}")
+            pending = store.messages("pending") + store.messages("sending") if store else []
         _say(f"待发邮件：{len(pending)} 封")
         for message in pending:
             _say(f"  {message.subject}（已尝试 {message.attempts} 次：{message.error or '尚未发送'}）")
-        if store:
-            store.close()
         return 0
 
 
@@ -221,7 +210,9 @@ WantedBy=multi-user.target"""
 
 def _run_line(run: JobRun, tz: ZoneInfo) -> str:
     when = run.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-    result = {"ok": "成功", "skipped": "跳过", "failed": "失败", None: "未完成"}.get(run.result, run.result)
+    result = {JobResult.OK: "成功", JobResult.SKIPPED: "跳过", JobResult.FAILED: "失败", None: "未完成"}[
+        run.result
+    ]
     return f"{when} {result}" + (f"（{run.message}）" if run.message else "")
 
 
@@ -288,15 +279,15 @@ def _recorded(settings: Settings, job: str, today: date) -> Iterator[list[str]]:
     try:
         yield outcome
     except TaizhangError as e:
-        _finish(settings, run_id, "failed", e.message)
+        _finish(settings, run_id, JobResult.FAILED, e.message)
         raise
     except Exception as e:
-        _finish(settings, run_id, "failed", f"程序内部错误（{type(e).__name__}），详情见日志")
+        _finish(settings, run_id, JobResult.FAILED, f"程序内部错误（{type(e).__name__}），详情见日志")
         raise
-    _finish(settings, run_id, "ok", "".join(outcome))
+    _finish(settings, run_id, JobResult.OK, "".join(outcome))
 
 
-def _finish(settings: Settings, run_id: int, result: str, message: str) -> None:
+def _finish(settings: Settings, run_id: int, result: JobResult, message: str) -> None:
     with Store.open(settings.store.path) as store:
         store.finish_run(run_id, result, message, datetime.now(UTC))
 

@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from scheduler.addresses import is_address
-from scheduler.crontab import CrontabError
-from scheduler.errors import MISSING, ConfigError, os_reason
-from scheduler.model import FIELDS
-from scheduler.rules import RuleSettings
+from scheduler.core.addresses import is_address
+from scheduler.core.model import FIELDS
+from scheduler.core.rules import AlertSettings, RuleSettings
+from scheduler.errors import MISSING, ConfigError, CrontabError, os_reason
 
 DEFAULT_PATH = Path("config.toml")
 ENV_PATH = "TAIZHANG_CONFIG"
@@ -48,16 +47,6 @@ class LedgerSettings:
 @dataclass(frozen=True)
 class PlanSettings:
     start: date
-
-
-@dataclass(frozen=True)
-class AlertSettings:
-    due_soon_days: int = 7
-    behind_tolerance: float = 0.10
-    stale_after_days: int = 7
-    escalate_after_days: int = 14
-    review_after_days: int = 0
-    repeat_days: int = 7
 
 
 SECURITY = ("ssl", "starttls", "none")
@@ -110,7 +99,7 @@ class CalendarSettings:
 
 @dataclass(frozen=True)
 class StoreSettings:
-    path: Path  # the SQLite file that remembers weekly snapshots (and, later, what was sent)
+    path: Path  # the SQLite file: weekly snapshots, the mail outbox, what was sent, the runs
 
 
 @dataclass(frozen=True)
@@ -130,15 +119,7 @@ class Settings:
     report_dir: Path
 
     def rules(self) -> RuleSettings:
-        a = self.alerts
-        return RuleSettings(
-            plan_start=self.plan.start,
-            due_soon_days=a.due_soon_days,
-            behind_tolerance=a.behind_tolerance,
-            stale_after_days=a.stale_after_days,
-            escalate_after_days=a.escalate_after_days,
-            review_after_days=a.review_after_days,
-        )
+        return RuleSettings(plan_start=self.plan.start, alerts=self.alerts)
 
 
 def locate(explicit: str | Path | None) -> Path:
@@ -498,7 +479,7 @@ class _Table:
         try:
             if not isinstance(value, str):
                 raise CrontabError("应为文字")
-            from scheduler.timing import make_trigger  # APScheduler is slow to import; only here
+            from scheduler.service.timing import make_trigger  # APScheduler is slow to import; only here
 
             trigger = make_trigger(value, ZoneInfo("Asia/Shanghai"), None)  # every field, as the service will
             if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:

@@ -67,6 +67,28 @@ class UsageError(TaizhangError):
     """A command-line argument is not allowed."""
 
 
+class Busy(TaizhangError):
+    """Another taizhang process is running a cycle on the same state."""
+
+
+class AlreadyRunning(TaizhangError):
+    """Another service holds the lock on the same state."""
+
+
+class CrontabError(ValueError):
+    """The text is not a crontab expression we understand; the message says why, in Chinese."""
+
+
+class TransportError(Exception):
+    """Sending failed. `permanent` says that retrying the same message cannot help."""
+
+    def __init__(self, message: str, *, permanent: bool, refused: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.refused = refused or {}
+
+
 _OS_REASONS = {
     errno.ENOENT: "文件或文件夹不存在",
     errno.EACCES: "没有权限",

@@ -7,6 +7,7 @@ known version.
 
 from __future__ import annotations
 
+import enum
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -16,8 +17,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from scheduler.core.model import DeadlineKind, SentItem, Snapshot, Status, TaskState
 from scheduler.errors import StoreError, os_reason
-from scheduler.model import DeadlineKind, SentItem, Snapshot, Status, TaskState
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -126,6 +127,12 @@ _TASK_COLUMNS = (
 )
 
 
+class JobResult(enum.StrEnum):
+    OK = "ok"
+    SKIPPED = "skipped"  # the ledger could not be read, or another run held the lock
+    FAILED = "failed"  # an error, or cut short (the process was killed)
+
+
 class Store:
     """One SQLite file. Open it with `Store.open`; close it when done."""
 
@@ -222,6 +229,20 @@ class Store:
         rows = self._query(f"SELECT {_TASK_COLUMNS} FROM snapshot_task WHERE snapshot_id = ?", (snapshot_id,))
         states = [_state(row) for row in rows]
         return Snapshot(day=date.fromisoformat(day), tasks={s.identity: s for s in states})
+
+    def trend_rows(self, until: date) -> list[tuple[date, Status, DeadlineKind, date | None, int]]:
+        """Every snapshot up to `until`, its tasks counted by status and deadline: all the
+        趋势 needs, without loading a year of snapshots task by task."""
+        rows = self._query(
+            "SELECT s.day, t.status, t.deadline_kind, t.deadline_date, COUNT(*) FROM snapshot_task t "
+            "JOIN snapshot s ON s.id = t.snapshot_id WHERE s.day <= ? "
+            "GROUP BY s.day, t.status, t.deadline_kind, t.deadline_date ORDER BY s.day",
+            (until.isoformat(),),
+        )
+        return [
+            (date.fromisoformat(d), Status(st), DeadlineKind(k), date.fromisoformat(due) if due else None, n)
+            for d, st, k, due, n in rows
+        ]
 
     def status_history(self, until: date) -> list[tuple[date, str, Status]]:
         """(day, identity, status) of every stored task up to `until`, oldest first."""
@@ -328,11 +349,13 @@ class Store:
 
     # --- notes for the office ------------------------------------------------------------------
 
-    def add_note(self, day: date, text: str, now: datetime) -> None:
-        self._update(
-            "INSERT INTO office_note (day, text, created_at) VALUES (?, ?, ?)",
-            (day.isoformat(), text, _stamp(now)),
-        )
+    def add_note(self, day: date, text: str, now: datetime) -> OfficeNote:
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO office_note (day, text, created_at) VALUES (?, ?, ?)",
+                (day.isoformat(), text, _stamp(now)),
+            )
+        return OfficeNote(int(cursor.lastrowid or 0), day, text)
 
     def unreported_notes(self) -> list[OfficeNote]:
         rows = self._query("SELECT id, day, text FROM office_note WHERE reported = 0 ORDER BY id")
@@ -348,10 +371,10 @@ class Store:
             )
             return int(cursor.lastrowid or 0)
 
-    def finish_run(self, run_id: int, result: str, message: str, now: datetime) -> None:
+    def finish_run(self, run_id: int, result: JobResult, message: str, now: datetime) -> None:
         self._update(
             "UPDATE job_run SET finished_at = ?, result = ?, message = ? WHERE id = ?",
-            (_stamp(now), result, message, run_id),
+            (_stamp(now), result.value, message, run_id),
         )
 
     def last_run(self, job: str) -> JobRun | None:
@@ -400,6 +423,18 @@ class Store:
             raise StoreError(self.path, _reason(e)) from None
 
 
+@contextmanager
+def opened_existing(path: Path) -> Iterator[Store | None]:
+    """The store for reading history, closed after; None when nothing was ever stored.
+    Reading commands never create it."""
+    store = Store.open_existing(path)
+    try:
+        yield store
+    finally:
+        if store is not None:
+            store.close()
+
+
 @dataclass(frozen=True)
 class Queued:
     """A message ready to be written to the outbox."""
@@ -429,7 +464,7 @@ class JobRun:
     scheduled_for: datetime
     started_at: datetime
     finished_at: datetime | None
-    result: str | None  # ok | skipped | failed; None while it runs (or if it died)
+    result: JobResult | None  # None while it runs (or if it died)
     message: str
 
 
@@ -520,7 +555,7 @@ def _run(row: tuple[Any, ...]) -> JobRun:
         scheduled_for=parse_stamp(scheduled),
         started_at=parse_stamp(started),
         finished_at=parse_stamp(finished) if finished else None,
-        result=result,
+        result=JobResult(result) if result else None,
         message=message or "",
     )
 

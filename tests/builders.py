@@ -10,7 +10,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from scheduler.model import Deadline, DeadlineKind, Status, Task
+from scheduler.core.model import Deadline, DeadlineKind, Status, Task
 
 # A typical two-level header: 责任单位 over 牵头单位 | 配合单位, 整改情况 over three columns.
 TOP = [

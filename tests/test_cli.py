@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from builders import Sheet, ledger, row, write
 
-from scheduler import clock
 from scheduler.cli import main
+from scheduler.core import clock
 
 JSON_TASK_KEYS = {
     "key",
@@ -259,7 +259,7 @@ def test_service_only_options_need_once(sample_config: Path, capsys: pytest.Capt
 def test_the_summary_tells_the_office_when_next_years_holidays_are_unknown(
     sample_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from scheduler.workdays import WorkCalendar
+    from scheduler.service.workdays import WorkCalendar
 
     assert main(["run", "--once", "--dry-run", "--config", str(sample_config), "--today", "2026-11-28"]) == 0
     out = capsys.readouterr().out

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 
 from builders import task
 
-from scheduler.identity import identify
+from scheduler.core.identity import identify
+from scheduler.core.model import Alert, AlertCode, Level, SentItem
 from scheduler.mail.compose import Routing, plan_sections, summary_due, summary_item
-from scheduler.mail.layout import section_html, section_subject, section_text
-from scheduler.model import Alert, AlertCode, Level, SentItem
+from scheduler.views.mail import section_html, section_subject, section_text
 
 T = date(2025, 6, 20)
 RED = Alert(AlertCode.OVERDUE, Level.RED, "已逾期5天", days=5)

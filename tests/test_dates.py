@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.dates import parse_day, parse_deadline
-from scheduler.model import DeadlineKind
+from scheduler.core.model import DeadlineKind
+from scheduler.ledger.dates import parse_day, parse_deadline
 
 START = date(2025, 1, 17)
 

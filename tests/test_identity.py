@@ -6,9 +6,9 @@ from datetime import date
 
 from builders import task
 
-from scheduler.identity import identify, normalize_title
-from scheduler.model import Task
-from scheduler.tracking import snapshot_of
+from scheduler.core.identity import identify, normalize_title
+from scheduler.core.model import Task
+from scheduler.core.tracking import snapshot_of
 
 LAST_WEEK = date(2025, 6, 13)
 

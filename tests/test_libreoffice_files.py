@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from scheduler.core.model import DeadlineKind, Status
 from scheduler.ledger import read_ledger
-from scheduler.model import DeadlineKind, Status
 
 START = date(2025, 1, 17)
 

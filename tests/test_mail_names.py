@@ -14,10 +14,10 @@ from builders import task
 from openpyxl import Workbook, load_workbook
 
 from scheduler.config import MailSettings, load
+from scheduler.core.model import Ledger
 from scheduler.cycle import Cycle
 from scheduler.mail.names import safe_file_name, safe_sheet_title
 from scheduler.mail.transports import Envelope, OutboxTransport
-from scheduler.model import Ledger
 
 TODAY = date(2025, 6, 20)
 ODD_NAMES = [

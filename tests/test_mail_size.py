@@ -18,12 +18,17 @@ from builders import task
 from openpyxl import load_workbook
 
 from scheduler.config import load
+from scheduler.core.model import Alert, AlertCode, DeadlineKind, Ledger, Level, Problem, Status, TaskState
+from scheduler.core.tracking import SectionFigures
+from scheduler.core.view import ChangeGroup, ChangeItem, Failure, Unrouted, WeeklyView
 from scheduler.cycle import Cycle
 from scheduler.errors import ConfigError
-from scheduler.mail.compose import Entry, Failure, SectionMail, SummaryFacts
+from scheduler.mail.compose import Entry, SectionMail
 from scheduler.mail.drafts import section_draft
-from scheduler.mail.layout import (
+from scheduler.mail.message import to_bytes
+from scheduler.views.mail import (
     Draft,
+    DraftKind,
     clip,
     section_html,
     section_subject,
@@ -31,9 +36,6 @@ from scheduler.mail.layout import (
     summary_html,
     summary_text,
 )
-from scheduler.mail.message import to_bytes
-from scheduler.model import Alert, AlertCode, DeadlineKind, Ledger, Level, Problem, Status, TaskState
-from scheduler.tracking import Changes, ProgressChange, SectionFigures
 
 T = date(2025, 6, 20)
 LONG = 10_000
@@ -86,20 +88,26 @@ def state(char: str) -> TaskState:
 
 def test_every_ledger_value_in_the_office_summary_is_cut() -> None:
     figures = SectionFigures(long("甲"), 1, 0, 1, 1, 0, 0, 0)
-    changes = Changes(
-        baseline=date(2025, 6, 13),
-        newly_done=[state("乙")],
-        progress=[ProgressChange(state("丙"), state("丙"))],
+    changes = (
+        ChangeGroup("新完成", (ChangeItem(state("乙")),)),
+        ChangeGroup("进度变化", (ChangeItem(state("丙"), state("丙")),)),
     )
     problem = Problem("台账.xlsx", long("丁"), 5, long("戊"), long("己"), long("庚"), long("辛"))
-    facts = SummaryFacts(
-        problems=[problem],
-        unrouted=[a_section_mail(routed=False)],
-        failures=[Failure(long("壬"), (long("癸"),), long("子"))],
-        notes=[long("丑")],
+    unrouted = a_section_mail(routed=False)
+    view = WeeklyView(
+        today=T,
+        office_name="沅江分局",
+        sections=(figures,),
+        total=figures,
+        baseline=date(2025, 6, 13),
+        changes=changes,
+        warned=(),
+        problems=(problem,),
+        notes=(long("丑"),),
+        failures=(Failure(long("壬"), (long("癸"),), long("子")),),
+        unrouted=(Unrouted(unrouted.section, tuple(e.task for e in unrouted.entries)),),
     )
-    args = (T, [figures], figures, changes, facts, "沅江分局")
-    for body in (summary_html(*args), summary_text(*args)):
+    for body in (summary_html(view), summary_text(view)):
         for char in "甲乙丙丁戊己庚辛壬癸子丑" + "丙":  # 丙 also stands for the unrouted task's number
             assert_cut(body, char)
 
@@ -120,7 +128,7 @@ def a_draft(*attachments: tuple[str, bytes]) -> Draft:
     overdue = task("整改台账!5", title="重污染天气管控不到位", deadline=date(2025, 6, 1))
     mail = SectionMail("大气环境股", ("dq@example.gov.cn",), (), (Entry(overdue, "id", (RED,)),))
     return Draft(
-        kind="section",
+        kind=DraftKind.SECTION,
         audience=mail.audience,
         to=("dq@example.gov.cn",),
         cc=(),

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from scheduler.config import MailSettings
+from scheduler.core.model import Level
 from scheduler.mail.deliver import backoff
-from scheduler.mail.layout import Draft, section_html, section_text
 from scheduler.mail.message import new_message_id, to_bytes
 from scheduler.mail.samples import sample_mails
 from scheduler.mail.transports import Envelope, OutboxTransport
-from scheduler.model import Level
+from scheduler.views.mail import Draft, section_html, section_text
 
 SENDER = "沅江分局整改办 <office@example.gov.cn>"
 WHEN = datetime(2025, 6, 20, 9, 0, tzinfo=UTC)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from builders import Sheet, ledger, row, write
 
+from scheduler.core.model import DeadlineKind, Status
 from scheduler.errors import LedgerError
 from scheduler.ledger import read_ledger
-from scheduler.model import DeadlineKind, Status
 
 START = date(2025, 1, 17)
 

@@ -147,12 +147,15 @@ def test_the_changes_sheet_lists_what_changed_since_last_week(
     office: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rows = values(load_workbook(report(office, capsys))["本周变化"])
+    # The same groups, in the same order, as the summary mail and `taizhang week`.
     assert [(r[0], r[2]) for r in rows] == [
         ("新完成", "乙"),
-        ("进度变化", "乙"),
         ("新增任务", '=HYPERLINK("http://example.com","点我")'),
+        ("本周无进展", "甲"),
+        ("本周无进展", "丙"),
+        ("进度变化", "乙"),
     ]
-    assert rows[1][4] == "20% → 100%"
+    assert rows[4][4] == "20% → 100%"
 
 
 def test_the_trend_sheet_covers_every_weekly_snapshot_with_a_line_chart(

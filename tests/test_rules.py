@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 from builders import task
 
-from scheduler import clock
-from scheduler.identity import identify
-from scheduler.model import AlertCode, Level, Snapshot
-from scheduler.rules import History, RuleSettings, assess
-from scheduler.tracking import snapshot_of
+from scheduler.core import clock
+from scheduler.core.identity import identify
+from scheduler.core.model import AlertCode, Level, Snapshot
+from scheduler.core.rules import AlertSettings, History, RuleSettings, assess
+from scheduler.core.tracking import snapshot_of
 
 T = date(2025, 6, 20)
 START = date(2025, 1, 17)
@@ -32,7 +32,7 @@ def test_a_deadline_today_is_due_soon_with_zero_days() -> None:
 def test_due_soon_reaches_exactly_due_soon_days_ahead() -> None:
     assert codes(task(deadline=T + timedelta(days=7))) == [(AlertCode.DUE_SOON, 7)]
     assert codes(task(deadline=T + timedelta(days=8))) == []
-    wider = RuleSettings(plan_start=START, due_soon_days=8)
+    wider = RuleSettings(plan_start=START, alerts=AlertSettings(due_soon_days=8))
     assert codes(task(deadline=T + timedelta(days=8)), settings=wider) == [(AlertCode.DUE_SOON, 8)]
 
 
@@ -152,7 +152,7 @@ def test_a_task_missing_from_the_old_snapshot_is_not_stale() -> None:
 
 
 def test_review_due_fires_in_the_week_an_item_reaches_its_review_age() -> None:
-    settings = RuleSettings(plan_start=START, review_after_days=30)
+    settings = RuleSettings(plan_start=START, alerts=AlertSettings(review_after_days=30))
     done = task(status="done", deadline=T - timedelta(days=40))
     ids = identify([done], None)
     for days, expected in (

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from smtp_server import PASSWORD, USER, SmtpServer, make_server
 
-from scheduler.store import Store
+from scheduler.store import JobResult, Store
 
 pytestmark = pytest.mark.slow
 
@@ -142,7 +142,7 @@ def test_after_downtime_the_missed_weekly_run_happens_once(tmp_path: Path, servi
     with Store.open(tmp_path / "state.sqlite3") as store:
         store.set_state("service_started_at", (now - timedelta(days=40)).isoformat())
         old = store.start_run("weekly", now - timedelta(days=30), now - timedelta(days=30))
-        store.finish_run(old, "ok", "读取台账 19 项", now - timedelta(days=30))
+        store.finish_run(old, JobResult.OK, "读取台账 19 项", now - timedelta(days=30))
     proc = start(config, services)
     wait_for(lambda: len(runs(config)) == 2 and runs(config)[-1][1] is not None)
     time.sleep(3)  # and nothing more: four missed Mondays are caught up by one run

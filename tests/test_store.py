@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from builders import task
 
+from scheduler.core.identity import identify
+from scheduler.core.model import DeadlineKind, Status
+from scheduler.core.tracking import snapshot_of
 from scheduler.errors import StoreError
-from scheduler.identity import identify
-from scheduler.model import DeadlineKind, Status
 from scheduler.store import SCHEMA_VERSION, Store
-from scheduler.tracking import snapshot_of
 
 NOW = datetime(2025, 6, 20, 9, 0)
 

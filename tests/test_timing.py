@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.crontab import CrontabError, cron_fields, weekdays
-from scheduler.timing import latest_due, make_trigger
-from scheduler.workdays import WorkCalendar
+from scheduler.errors import CrontabError
+from scheduler.service.crontab import cron_fields, weekdays
+from scheduler.service.timing import latest_due, make_trigger
+from scheduler.service.workdays import WorkCalendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -95,7 +96,7 @@ def test_every_field_is_checked_before_the_service_sees_it(text: str) -> None:
 
 def test_the_daily_run_gives_way_to_the_weekly_run_on_its_day(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from scheduler import config
-    from scheduler.service import weekly_runs_on
+    from scheduler.service.runner import weekly_runs_on
 
     path = tmp_path / "config.toml"
     path.write_text('[ledger]\npath = "a.xlsx"\n[plan]\nstart = 2025-01-17\n', encoding="utf-8")

@@ -10,8 +10,8 @@ import pytest
 from builders import ledger, row, task, write
 
 from scheduler.cli import main
-from scheduler.model import Alert, AlertCode, Level
-from scheduler.tracking import section_figures
+from scheduler.core.model import Alert, AlertCode, Level
+from scheduler.core.tracking import section_figures
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import unicodedata
 from datetime import date, datetime, time
 from functools import lru_cache
 
-from scheduler.model import CellValue
+from scheduler.core.model import CellValue
 
 _OPEN = "（(【[〔「《"
 _CLOSE = "）)】]〕」》"

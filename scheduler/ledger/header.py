@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from scheduler.model import CellValue
+from scheduler.core.model import CellValue
 
 SEARCH_ROWS = 20
 MIN_FIELDS = 2

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from scheduler.addresses import is_address, split_addresses
-from scheduler.dates import parse_day, parse_deadline
+from scheduler.core.addresses import is_address, split_addresses
+from scheduler.core.model import FIELD_LABELS, FIELDS, CellValue, DeadlineKind, Ledger, Problem, Status, Task
 from scheduler.errors import LedgerError
 from scheduler.ledger.cells import (
     AMBIGUOUS_ONE,
@@ -30,6 +30,7 @@ from scheduler.ledger.cells import (
     text,
     typed_as_percents,
 )
+from scheduler.ledger.dates import parse_day, parse_deadline
 from scheduler.ledger.header import (
     SEARCH_ROWS,
     Header,
@@ -38,7 +39,6 @@ from scheduler.ledger.header import (
     find_header,
 )
 from scheduler.ledger.workbook import Merge, SheetData, Workbook
-from scheduler.model import FIELD_LABELS, FIELDS, CellValue, DeadlineKind, Ledger, Problem, Status, Task
 
 _NOTE = re.compile(r"^(注|说明|备注|填表说明|填报说明)\s*[:：\d]")
 # A heading: 一、… （一）… (1)… 1、… 第一部分… or a 反馈问题：… line.

@@ -15,8 +15,8 @@ from typing import cast
 
 import python_calamine as pc
 
+from scheduler.core.model import CellValue
 from scheduler.errors import LedgerError, os_reason
-from scheduler.model import CellValue
 
 SUFFIXES = (".xlsx", ".xlsm", ".xls")
 

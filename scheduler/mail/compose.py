@@ -8,13 +8,14 @@ warnings: they go to the office, flagged, and are listed in the office summary.
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from scheduler.model import Alert, AlertCode, Level, Problem, SentItem, Task
-from scheduler.tracking import NO_SECTION
+from scheduler.core.model import Alert, AlertCode, Level, SentItem, Task
+from scheduler.core.tracking import NO_SECTION
 
 # The words of a subject line, in the order the office reads them.
 CODE_WORDS = {
@@ -25,6 +26,41 @@ CODE_WORDS = {
     AlertCode.REVIEW_DUE: "回头看",
 }
 SUMMARY = "summary"
+
+
+class AudienceKind(enum.StrEnum):
+    SECTION = "section"
+    OFFICE = "office"
+    TEST = "test"
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a message is for. Stored as text: "section:大气环境股", "office" or "test"."""
+
+    kind: AudienceKind
+    section: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.section}" if self.kind is AudienceKind.SECTION else self.kind.value
+
+    @classmethod
+    def parse(cls, text: str) -> Audience:
+        kind, _, section = text.partition(":")
+        return cls(AudienceKind(kind), section)
+
+    @classmethod
+    def of_section(cls, section: str) -> Audience:
+        return cls(AudienceKind.SECTION, section)
+
+    @property
+    def label(self) -> str:
+        """For people and file names: the section, or what the message is."""
+        return {AudienceKind.OFFICE: "整改周报", AudienceKind.TEST: "测试"}.get(self.kind, self.section)
+
+
+OFFICE = Audience(AudienceKind.OFFICE)
+TEST = Audience(AudienceKind.TEST)
 
 
 @dataclass(frozen=True)
@@ -76,8 +112,8 @@ class SectionMail:
     entries: tuple[Entry, ...]
 
     @property
-    def audience(self) -> str:
-        return f"section:{self.section}"
+    def audience(self) -> Audience:
+        return Audience.of_section(self.section)
 
     @property
     def routed(self) -> bool:
@@ -93,7 +129,7 @@ class SectionMail:
 
     def items(self, day: date) -> tuple[SentItem, ...]:
         return tuple(
-            SentItem(self.audience, e.identity, a.code.value, a.level.value, a.escalate, day)
+            SentItem(str(self.audience), e.identity, a.code.value, a.level.value, a.escalate, day)
             for e in self.entries
             for a in e.alerts
         )
@@ -133,7 +169,7 @@ def plan_sections(
             continue
         identity = identities[task.key]
         for section in task.lead or (NO_SECTION,):
-            fresh = _fresh(found, history.get((f"section:{section}", identity), []))
+            fresh = _fresh(found, history.get((str(Audience.of_section(section)), identity), []))
             if fresh:
                 grouped[section].append(Entry(task, identity, tuple(fresh)))
     plan = Plan(day=day)
@@ -186,32 +222,14 @@ def summary_due(recent: Sequence[SentItem], day: date) -> bool:
     """One office summary a week (Monday to Sunday): a second run that week, by hand or after
     a holiday moved the weekly run, sends nothing new to the office."""
     monday = day - timedelta(days=day.weekday())
-    return not any(i.audience == "office" and i.code == SUMMARY and monday <= i.day <= day for i in recent)
+    office = str(OFFICE)
+    return not any(i.audience == office and i.code == SUMMARY and monday <= i.day <= day for i in recent)
 
 
 def summary_item(day: date) -> SentItem:
-    return SentItem("office", SUMMARY, SUMMARY, Level.BLUE.value, False, day)
+    return SentItem(str(OFFICE), SUMMARY, SUMMARY, Level.BLUE.value, False, day)
 
 
 def reply_by(day: date, reply_days: int) -> date:
     """The day a section is asked to report back by."""
     return day + timedelta(days=reply_days)
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A message the server refused, for the office summary."""
-
-    subject: str
-    addresses: tuple[str, ...]
-    error: str
-
-
-@dataclass(frozen=True)
-class SummaryFacts:
-    """What the office summary says beyond the weekly figures."""
-
-    problems: Sequence[Problem]
-    unrouted: Sequence[SectionMail]
-    failures: Sequence[Failure]
-    notes: Sequence[str] = ()  # e.g. the holiday calendar has no data for next year

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from scheduler.errors import TransportError
 from scheduler.logs import log
-from scheduler.mail.transports import Envelope, Transport, TransportError
+from scheduler.mail.compose import Audience
+from scheduler.mail.transports import Envelope, Transport
 from scheduler.store import OutboxMessage, Store
 
 MAX_BACKOFF = timedelta(hours=6)
@@ -62,14 +64,14 @@ def deliver(
                 _record_failure(store, message, error, now, backoff_seconds, done)
                 continue
             store.mark_sent(message.message_id, now, refused)
-            done.sent.append(message)
+            done.sent.append(replace(message, status="sent", refused=refused))
     finally:
         transport.close()
     return done
 
 
 def _envelope(message: OutboxMessage, sender: str) -> Envelope:
-    who = {"office": "整改周报", "test": "测试"}.get(message.audience, message.audience.rpartition(":")[2])
+    who = Audience.parse(message.audience).label
     return Envelope(sender, message.recipients, message.payload, message.message_id, f"{message.day}_{who}")
 
 
@@ -83,7 +85,8 @@ def _record_failure(
 ) -> None:
     if error.permanent:
         store.mark_failed(message.message_id, error.message, error.refused)
-        done.failed.append((message, error.message))
+        failed = replace(message, status="failed", error=error.message, refused=error.refused)
+        done.failed.append((failed, error.message))
     else:
         store.mark_retry(message.message_id, error.message, now + backoff(message.attempts + 1, base))
         done.retrying.append((message, error.message))

@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from datetime import date
 
 from scheduler.config import Settings
-from scheduler.labels import LEVEL_NAMES
-from scheduler.mail import layout
-from scheduler.mail.attachment import section_workbook
-from scheduler.mail.compose import Failure, SectionMail, SummaryFacts, reply_by, summary_item
+from scheduler.core.labels import LEVEL_NAMES
+from scheduler.core.model import Alert, Task
+from scheduler.core.view import WeeklyView
+from scheduler.mail.compose import OFFICE, TEST, SectionMail, reply_by, summary_item
 from scheduler.mail.names import safe_file_name
 from scheduler.mail.samples import sample_mails
-from scheduler.model import Alert, Problem, Task
-from scheduler.tracking import Changes, SectionFigures
+from scheduler.views import mail as layout
+from scheduler.views.attachment import section_workbook
+from scheduler.views.mail import DraftKind
 
 
 def section_draft(
@@ -24,7 +25,7 @@ def section_draft(
     name = safe_file_name(mail.section, f"整改任务_{today:%Y%m%d}.xlsx")  # a long name is cut, not this
     attachment = (name, section_workbook(mail.section, own, alerts))
     return layout.Draft(
-        kind="section" if mail.routed else "unrouted",
+        kind=DraftKind.SECTION if mail.routed else DraftKind.UNROUTED,
         audience=mail.audience,
         to=mail.to or settings.mail.office,
         cc=mail.cc,
@@ -37,29 +38,18 @@ def section_draft(
 
 
 def summary_draft(
-    settings: Settings,
-    today: date,
-    figures: tuple[list[SectionFigures], SectionFigures],
-    changes: Changes,
-    unrouted: Sequence[SectionMail],
-    problems: Sequence[Problem],
-    failures: Sequence[Failure],
-    notes: Sequence[str],
-    attachments: tuple[tuple[str, bytes], ...] = (),
+    settings: Settings, view: WeeklyView, attachments: tuple[tuple[str, bytes], ...] = ()
 ) -> layout.Draft:
-    sections, total = figures
-    facts = SummaryFacts(problems=problems, unrouted=unrouted, failures=failures, notes=notes)
-    args = (today, sections, total, changes, facts, settings.office.name)
     return layout.Draft(
-        kind="summary",
-        audience="office",
+        kind=DraftKind.SUMMARY,
+        audience=OFFICE,
         to=settings.mail.office,
         cc=(),
-        subject=layout.summary_subject(total, today),
-        html=layout.summary_html(*args),
-        text=layout.summary_text(*args),
+        subject=layout.summary_subject(view),
+        html=layout.summary_html(view),
+        text=layout.summary_text(view),
         attachments=attachments,
-        items=(summary_item(today),),
+        items=(summary_item(view.today),),
     )
 
 
@@ -68,8 +58,8 @@ def test_drafts(settings: Settings, today: date, to: str) -> list[layout.Draft]:
     reply = reply_by(today, settings.mail.reply_days)
     return [
         layout.Draft(
-            kind="test",
-            audience="test",
+            kind=DraftKind.TEST,
+            audience=TEST,
             to=(to,),
             cc=(),
             subject=f"【测试·{LEVEL_NAMES[level]}】" + layout.section_subject(mail, today),

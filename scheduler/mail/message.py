@@ -26,7 +26,7 @@ from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 
-from scheduler.mail.layout import Draft, left_out_sentence, with_notices
+from scheduler.views.mail import Draft, left_out_sentence, with_notices
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_MESSAGE_KB = 10240  # as [mail] max_message_kb: 10 MB, an Exchange server's default limit

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from scheduler.core.model import Alert, AlertCode, Deadline, DeadlineKind, Level, Status, Task
 from scheduler.mail.compose import Entry, SectionMail
-from scheduler.model import Alert, AlertCode, Deadline, DeadlineKind, Level, Status, Task
 
 
 def sample_mails(today: date) -> dict[Level, SectionMail]:

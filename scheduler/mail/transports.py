@@ -22,18 +22,8 @@ from typing import Protocol
 
 from scheduler.config import MailSettings, SmtpSettings
 from scheduler.credentials import smtp_password
-from scheduler.errors import CredentialsError, os_reason
+from scheduler.errors import CredentialsError, TransportError, os_reason
 from scheduler.mail.names import safe_file_name
-
-
-class TransportError(Exception):
-    """Sending failed. `permanent` says that retrying the same message cannot help."""
-
-    def __init__(self, message: str, *, permanent: bool, refused: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
-        self.refused = refused or {}
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
-from scheduler.model import CellValue, Deadline, DeadlineKind
+from scheduler.core.model import CellValue, Deadline, DeadlineKind
 
 _ONGOING = ("长期坚持", "长期", "持续推进", "常态化", "持续", "长效", "久久为功")
 _IMMEDIATE = ("立行立改", "立即整改", "即知即改", "立知立改")

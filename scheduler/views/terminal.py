@@ -9,14 +9,16 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from scheduler.labels import STATUS_LABELS, chinese_date, deadline_label, percent
-from scheduler.model import Alert, Deadline, Problem, Status, Task, TaskState
-from scheduler.tracking import NO_SECTION, SectionFigures
+from scheduler.core.labels import STATUS_LABELS, chinese_date, deadline_label, percent
+from scheduler.core.model import Alert, Deadline, Problem, Status, Task, TaskState
+from scheduler.core.tracking import NO_SECTION, SectionFigures
+from scheduler.core.view import ChangeItem, WeeklyView
 
 if TYPE_CHECKING:
-    from scheduler.pipeline import Assessment, Week
+    from scheduler.core.assess import Assessment
 
 JSON_BLOCK = 2000
 LEVEL_STYLES = {"red": "bold red", "yellow": "yellow", "blue": "blue"}
@@ -163,26 +165,35 @@ def _problem_table(problems: Sequence[Problem]) -> Table:
 # --- week ----------------------------------------------------------------------------------
 
 
-def week_json(week: Week) -> str:
-    changes = week.changes
+CHANGE_KEYS = {
+    "新完成": "newly_done",
+    "新逾期": "newly_overdue",
+    "新增任务": "added",
+    "移除任务": "removed",
+    "本周无进展": "stale",
+    "进度变化": "progress",
+}
+
+
+def week_json(view: WeeklyView) -> str:
+    changes: dict[str, list[dict[str, Any]]] = {key: [] for key in CHANGE_KEYS.values()}
+    for group in view.changes:
+        changes[CHANGE_KEYS[group.label]] = [_change_dict(item) for item in group.items]
     payload = {
-        "today": week.today.isoformat(),
-        "baseline": changes.baseline.isoformat() if changes.baseline else None,
-        "sections": [figures_dict(f) for f in week.sections],
-        "total": figures_dict(week.total),
-        "changes": {
-            "newly_done": [state_dict(s) for s in changes.newly_done],
-            "newly_overdue": [state_dict(s) for s in changes.newly_overdue],
-            "added": [state_dict(s) for s in changes.added],
-            "removed": [state_dict(s) for s in changes.removed],
-            "progress": [
-                {**state_dict(c.after), "before": c.before.progress, "after": c.after.progress}
-                for c in changes.progress
-            ],
-            "stale": [state_dict(s) for s in changes.stale],
-        },
+        "today": view.today.isoformat(),
+        "baseline": view.baseline.isoformat() if view.baseline else None,
+        "sections": [figures_dict(f) for f in view.sections],
+        "total": figures_dict(view.total),
+        "changes": changes,
     }
     return json.dumps(payload, ensure_ascii=False, indent=2)
+
+
+def _change_dict(item: ChangeItem) -> dict[str, Any]:
+    found = state_dict(item.state)
+    if item.before is not None:
+        found.update(before=item.before.progress, after=item.state.progress)
+    return found
 
 
 def figures_dict(f: SectionFigures) -> dict[str, Any]:
@@ -193,40 +204,24 @@ def state_dict(state: TaskState) -> dict[str, Any]:
     return {"key": state.key, "no": state.no, "title": state.title, "lead": list(state.lead)}
 
 
-def week_table(console: Console, week: Week) -> None:
-    changes = week.changes
-    console.print(f"[bold]整改任务周跟踪[/bold]（{chinese_date(week.today)}）")
-    if changes.baseline:
-        console.print(f"与{chinese_date(changes.baseline)}的快照比较。\n")
-    else:
-        console.print("还没有一周以前的快照，暂无本周变化（每周运行 taizhang run 时会自动保存快照）。\n")
-    console.print(_figures_table(week))
-    for title, states in (
-        ("本周新完成", changes.newly_done),
-        ("本周新逾期", changes.newly_overdue),
-        ("新增任务", changes.added),
-        ("移除任务", changes.removed),
-        ("本周无进展", changes.stale),
-    ):
-        if states:
-            console.print(f"\n[bold]{title}（{len(states)}项）[/bold]")
-            for s in states:
-                console.print(f"  {_state_line(s)}")
-    if changes.progress:
-        console.print(f"\n[bold]进度变化（{len(changes.progress)}项）[/bold]")
-        for c in changes.progress:
-            console.print(
-                f"  {_state_line(c.after)}：{percent(c.before.progress)} → {percent(c.after.progress)}"
-            )
+def week_table(console: Console, view: WeeklyView) -> None:
+    console.print(f"[bold]整改任务周跟踪[/bold]（{chinese_date(view.today)}）")
+    console.print(escape(view.changes_intro) + "\n")
+    console.print(_figures_table(view))
+    for group in view.changes:
+        console.print(f"\n[bold]{group.label}（{len(group.items)}项）[/bold]")
+        for item in group.items:
+            line = f"{item.name}：{item.detail}" if item.detail else item.name
+            console.print(f"  {escape(line)}")
 
 
-def _figures_table(week: Week) -> Table:
+def _figures_table(view: WeeklyView) -> Table:
     table = Table(title="各牵头单位情况", title_justify="left", show_footer=True)
     columns = ("牵头单位", "任务", "已完成", "未完成", "红色", "黄色", "蓝色", "无进展", "完成率")
-    footer = _figures_cells(week.total)
+    footer = _figures_cells(view.total)
     for index, name in enumerate(columns):
         table.add_column(name, footer=footer[index], justify="left" if index == 0 else "right")
-    for figures in week.sections:
+    for figures in view.sections:
         table.add_row(*_figures_cells(figures))
     return table
 
@@ -234,8 +229,3 @@ def _figures_table(week: Week) -> Table:
 def _figures_cells(f: SectionFigures) -> list[str]:
     counts = (f.total, f.done, f.open, f.red, f.yellow, f.blue, f.stale)
     return [f.section, *map(str, counts), percent(f.completion_rate)]
-
-
-def _state_line(state: TaskState) -> str:
-    lead = "、".join(state.lead) or NO_SECTION
-    return f"{state.no or '—'}. {state.title}（{lead}）"

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from scheduler.crontab import CrontabError, cron_fields
-from scheduler.workdays import WorkCalendar
+from scheduler.errors import CrontabError
+from scheduler.service.crontab import cron_fields
+from scheduler.service.workdays import WorkCalendar
 
 MAX_STEPS = 5000  # how many fire times we walk at most when looking for a missed run
 

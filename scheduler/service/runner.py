@@ -22,18 +22,18 @@ from types import FrameType
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from scheduler import clock, config, pipeline
-from scheduler.cycle import DAILY, WEEKLY, Cycle, CycleResult
-from scheduler.errors import ConfigError, LedgerError, TaizhangError
-from scheduler.locks import cycle_lock, service_lock
+from scheduler import config, pipeline
+from scheduler.core import clock
+from scheduler.core.model import Ledger, RunMode
+from scheduler.cycle import Cycle, summary_line
+from scheduler.errors import AlreadyRunning, Busy, ConfigError, LedgerError, TaizhangError
 from scheduler.logs import log
-from scheduler.model import Ledger
-from scheduler.store import Store
-from scheduler.timing import WorkdayTrigger, latest_due, make_trigger
-from scheduler.workdays import WorkCalendar, years_without_data
+from scheduler.service.locks import cycle_guard, service_lock
+from scheduler.service.timing import WorkdayTrigger, latest_due, make_trigger
+from scheduler.service.workdays import WorkCalendar, missing_year_notes
+from scheduler.store import JobResult, Store
 
-JOBS = (WEEKLY, DAILY)
-JOB_NAMES = {WEEKLY: "每周运行", DAILY: "每日运行"}
+JOB_NAMES = {RunMode.WEEKLY: "每周运行", RunMode.DAILY: "每日运行"}
 # Set once, for every job. APScheduler's default grace of 1 s silently drops a run that
 # starts a little late (a busy or waking machine); coalesce folds a backlog into one run.
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 12 * 3600}
@@ -42,17 +42,13 @@ INTERRUPTED = "运行中途被终止（可能是断电或进程被强制结束�
 STOP_GRACE_SECONDS = 8  # systemd and the office expect a stop within 10 seconds
 
 
-class AlreadyRunning(TaizhangError):
-    """Another service holds the lock on the same state."""
-
-
-def triggers(settings: config.Settings) -> dict[str, WorkdayTrigger]:
+def triggers(settings: config.Settings) -> dict[RunMode, WorkdayTrigger]:
     calendar = None
     if settings.schedule.skip_holidays:
         calendar = WorkCalendar(frozenset(settings.calendar.holidays), frozenset(settings.calendar.workdays))
     found = {}
-    for job in JOBS:
-        text = getattr(settings.schedule, job)
+    for job in RunMode:  # weekly first
+        text = getattr(settings.schedule, job.value)
         if text != "off":
             found[job] = make_trigger(text, settings.office.tz, calendar)
     return found
@@ -113,7 +109,9 @@ class Service:
 
     def _schedule(self) -> None:
         for job, trigger in triggers(self.settings).items():
-            self.scheduler.add_job(self.run_job, trigger, args=(job, None), id=job, replace_existing=True)
+            self.scheduler.add_job(
+                self.run_job, trigger, args=(job, None), id=job.value, replace_existing=True
+            )
 
     def _catch_up(self) -> None:
         """Run once for the latest scheduled time each job missed while nothing was running."""
@@ -123,7 +121,7 @@ class Service:
             if started is None:
                 store.set_state(STARTED_KEY, now.isoformat())  # a first start misses nothing
                 return
-            caught_up: set[str] = set()
+            caught_up: set[RunMode] = set()
             for job, trigger in triggers(self.settings).items():  # weekly first
                 last = store.last_run(job)
                 since = last.started_at if last else datetime.fromisoformat(started)
@@ -131,9 +129,9 @@ class Service:
                 if last is not None and last.finished_at is None:
                     # Cut short (power cut, kill -9): it never counted as done. Run it again;
                     # the outbox sends what it left pending and nothing twice.
-                    store.finish_run(last.id, "failed", INTERRUPTED, now)
+                    store.finish_run(last.id, JobResult.FAILED, INTERRUPTED, now)
                     missed = missed or last.scheduled_for
-                if missed is not None and not (job == DAILY and WEEKLY in caught_up):
+                if missed is not None and not (job is RunMode.DAILY and RunMode.WEEKLY in caught_up):
                     caught_up.add(job)
                     log.info(
                         "%s在 %s 未能运行（机器未开机或服务未启动），现在补做一次。",
@@ -142,7 +140,7 @@ class Service:
                     )
                     self.scheduler.add_job(self.run_job, args=(job, missed), id=f"catch-up-{job}")
 
-    def run_job(self, job: str, missed: datetime | None = None) -> None:
+    def run_job(self, job: RunMode, missed: datetime | None = None) -> None:
         """One scheduled run. Never raises: a failure is logged and recorded, and the service
         goes on to the next run."""
         settings = self.settings
@@ -159,7 +157,7 @@ class Service:
             result, message = self._guarded_cycle(job, settings)
         except Exception as e:  # the last line of defence: log it, tell the office, live on
             log.exception("%s出错：%s", JOB_NAMES[job], e)
-            result, message = "failed", f"程序内部错误（{type(e).__name__}），详情见日志"
+            result, message = JobResult.FAILED, f"程序内部错误（{type(e).__name__}），详情见日志"
         try:
             with Store.open(settings.store.path) as store:
                 store.finish_run(run_id, result, message, datetime.now(UTC))
@@ -168,29 +166,27 @@ class Service:
         finally:
             self._idle.set()
 
-    def _guarded_cycle(self, job: str, settings: config.Settings) -> tuple[str, str]:
+    def _guarded_cycle(self, job: RunMode, settings: config.Settings) -> tuple[JobResult, str]:
         today = clock.today(settings.office.tz)
-        if job == DAILY and weekly_runs_on(settings, today):
+        if job is RunMode.DAILY and weekly_runs_on(settings, today):
             # The weekly run sends everything that day in one email per section; a daily
             # run before it would split a section's warnings over two emails.
-            return "ok", "今天有每周运行，每日运行并入其中"
+            return JobResult.OK, "今天有每周运行，每日运行并入其中"
         try:
-            with cycle_lock(settings.store.path) as lock:
-                if not lock.acquire(timeout=600, stop=self.stop):
-                    return "skipped", "另一个 taizhang 进程正在运行，本次跳过"
+            with cycle_guard(settings.store.path, timeout=600, stop=self.stop):
                 ledger = self._read_ledger(settings)
                 if ledger is None:
-                    return "skipped", "台账暂时无法读取，本次跳过"
+                    return JobResult.SKIPPED, "台账暂时无法读取，本次跳过"
                 result = Cycle(settings, today, stop=self.stop).run(mode=job, ledger=ledger)
-        except LedgerError as e:
+        except (LedgerError, Busy) as e:
             log.warning("%s跳过：%s", JOB_NAMES[job], e.message)
-            return "skipped", e.message
+            return JobResult.SKIPPED, e.message
         except TaizhangError as e:
             log.error("%s失败：%s", JOB_NAMES[job], e.message)
-            return "failed", e.message
-        summary = _summary(result)
+            return JobResult.FAILED, e.message
+        summary = summary_line(result)
         log.info("%s：%s", JOB_NAMES[job], summary)
-        return "ok", summary
+        return JobResult.OK, summary
 
     def _read_ledger(self, settings: config.Settings) -> Ledger | None:
         """Read the ledger, trying again while it is open in WPS, mid-save or half-copied.
@@ -210,12 +206,10 @@ class Service:
     def _warn_about_calendar(self) -> None:
         if not self.settings.schedule.skip_holidays:
             return
-        year = clock.today(self.settings.office.tz).year
         calendar = self.settings.calendar
-        for missing in years_without_data((year, year + 1), (*calendar.holidays, *calendar.workdays)):
-            log.warning(
-                "节假日数据尚未包含%d年，该年暂按周末判断工作日；请在 [calendar] 中填写放假安排。", missing
-            )
+        today = clock.today(self.settings.office.tz)
+        for note in missing_year_notes(today, (*calendar.holidays, *calendar.workdays)):
+            log.warning("%s", note)
 
     # --- config reload --------------------------------------------------------------------------
 
@@ -234,9 +228,9 @@ class Service:
             log.error("新的配置无效，继续使用原来的配置：%s", getattr(e, "message", e))
             return
         self.settings = fresh
-        for job in JOBS:
-            if self.scheduler.get_job(job):
-                self.scheduler.remove_job(job)
+        for job in RunMode:
+            if self.scheduler.get_job(job.value):
+                self.scheduler.remove_job(job.value)
         self._schedule()
         log.info("已重新加载配置。%s", self.next_runs_text())
 
@@ -270,7 +264,7 @@ class Service:
 
 def weekly_runs_on(settings: config.Settings, day: date) -> bool:
     """Does the weekly job fire on this office day (after moving off weekends and holidays)?"""
-    trigger = triggers(settings).get(WEEKLY)
+    trigger = triggers(settings).get(RunMode.WEEKLY)
     if trigger is None:
         return False
     # Start a fortnight back: a Monday run moved off a holiday lands days after its cron time.
@@ -282,24 +276,8 @@ def weekly_runs_on(settings: config.Settings, day: date) -> bool:
     return moment is not None and moment.astimezone(settings.office.tz).date() == day
 
 
-def next_runs(settings: config.Settings, now: datetime) -> dict[str, datetime | None]:
+def next_runs(settings: config.Settings, now: datetime) -> dict[RunMode, datetime | None]:
     return {job: trigger.get_next_fire_time(None, now) for job, trigger in triggers(settings).items()}
-
-
-def _summary(result: CycleResult) -> str:
-    d = result.delivery
-    summary = any(m.kind == "summary" for m in d.sent)
-    verb = "生成" if result.transport == "outbox" else "发送"
-    text = f"读取台账 {result.tasks} 项，{verb}邮件 {len(d.sent)} 封" + (
-        "（含办公室周报）" if summary else ""
-    )
-    if result.snapshot_taken:
-        text = "保存本周快照，" + text
-    if d.retrying:
-        text += f"，{len(d.retrying)} 封暂未发出（将重试）"
-    if d.failed:
-        text += f"，{len(d.failed)} 封投递失败"
-    return text
 
 
 def _stamp(path: Path) -> tuple[float, int] | None:

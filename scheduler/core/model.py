@@ -24,6 +24,13 @@ class Deadline:
     text: str
 
 
+class RunMode(enum.StrEnum):
+    """The weekly run does everything; the daily one sends only new red and blue warnings."""
+
+    WEEKLY = "weekly"
+    DAILY = "daily"
+
+
 class Status(enum.StrEnum):
     OPEN = "open"
     DONE = "done"

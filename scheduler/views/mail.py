@@ -5,15 +5,17 @@ made a 147 MB email."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from html import escape
 
-from scheduler.labels import LEVEL_NAMES, chinese_date, deadline_label, month_day, percent
-from scheduler.mail.compose import CODE_WORDS, Entry, Failure, SectionMail, SummaryFacts
-from scheduler.model import Alert, AlertCode, Level, Problem, SentItem, TaskState
-from scheduler.tracking import Changes, SectionFigures
+from scheduler.core.labels import LEVEL_NAMES, chinese_date, deadline_label, month_day, percent
+from scheduler.core.model import Alert, AlertCode, Level, Problem, SentItem
+from scheduler.core.tracking import SectionFigures
+from scheduler.core.view import ChangeItem, Failure, Unrouted, WeeklyView
+from scheduler.mail.compose import CODE_WORDS, Audience, Entry, SectionMail
 
 FONT = "'Microsoft YaHei','PingFang SC','Hiragino Sans GB',SimSun,Arial,sans-serif"
 COLOURS = {Level.RED: "#d9363e", Level.YELLOW: "#d48806", Level.BLUE: "#1677ff"}
@@ -28,12 +30,19 @@ GROUP_TITLES = {
 }
 
 
+class DraftKind(enum.StrEnum):
+    SECTION = "section"  # a section's warnings
+    UNROUTED = "unrouted"  # a section's warnings, to the office: the section has no address
+    SUMMARY = "summary"  # the office's weekly summary
+    TEST = "test"  # `taizhang send-test`
+
+
 @dataclass(frozen=True)
 class Draft:
     """A message laid out and addressed, not yet MIME."""
 
-    kind: str  # section | unrouted | summary | test
-    audience: str
+    kind: DraftKind
+    audience: Audience
     to: tuple[str, ...]
     cc: tuple[str, ...]
     subject: str
@@ -225,86 +234,78 @@ def _group_heading(level: Level, count: int) -> str:
 # --- the office summary -----------------------------------------------------------------------
 
 
-def summary_subject(total: SectionFigures, day: date) -> str:
+def summary_subject(view: WeeklyView) -> str:
+    t = view.total
     return (
-        f"【整改周报】{chinese_date(day)}：共{total.total}项，已完成{total.done}项，"
-        f"红色{total.red}项、黄色{total.yellow}项、蓝色{total.blue}项"
+        f"【整改周报】{chinese_date(view.today)}：共{t.total}项，已完成{t.done}项，"
+        f"红色{t.red}项、黄色{t.yellow}项、蓝色{t.blue}项"
     )
 
 
-def summary_html(
-    day: date,
-    sections: Sequence[SectionFigures],
-    total: SectionFigures,
-    changes: Changes,
-    facts: SummaryFacts,
-    office_name: str,
-) -> str:
+def _headline_html(view: WeeklyView) -> str:
+    parts = []
+    for text, tone in view.headline:
+        if tone == "strong":
+            parts.append(f"<b>{escape(text)}</b>")
+        elif tone:
+            parts.append(f'<b style="color:{COLOURS[Level(tone)]};">{escape(text)}</b>')
+        else:
+            parts.append(escape(text))
+    return "".join(parts)
+
+
+def summary_html(view: WeeklyView) -> str:
     parts = [
-        _header("整改任务周报", f"{escape(office_name)} · {chinese_date(day)}"),
-        _paragraph(
-            f"截至{chinese_date(day)}，台账共 <b>{total.total}</b> 项整改任务，已完成 <b>{total.done}</b> 项"
-            f"（完成率 {percent(total.completion_rate)}），未完成 {total.open} 项，其中"
-            f'<b style="color:{COLOURS[Level.RED]};">红色 {total.red}</b> 项、'
-            f'<b style="color:{COLOURS[Level.YELLOW]};">黄色 {total.yellow}</b> 项、'
-            f'<b style="color:{COLOURS[Level.BLUE]};">蓝色 {total.blue}</b> 项，本周无进展 {total.stale} 项。'
-        ),
+        _header("整改任务周报", f"{_h(view.office_name)} · {chinese_date(view.today)}"),
+        _paragraph(_headline_html(view)),
         _section_title("各牵头单位情况"),
-        _bar_chart(sections),
-        _figures_table(sections, total),
+        _bar_chart(view.sections),
+        _figures_table(view.sections, view.total),
         _section_title("本周变化"),
-        _changes_block(changes),
+        _changes_block(view),
     ]
-    for note in facts.notes:
+    for note in view.notes:
         parts.append(_paragraph(f'<b style="color:{COLOURS[Level.RED]};">请注意：</b>{_h(note)}'))
-    if facts.unrouted:
-        parts += [_section_title("未能送达股室的预警"), _unrouted_block(facts.unrouted)]
-    if facts.failures:
-        parts += [_section_title("投递失败的邮件"), _failures_block(facts.failures)]
-    parts += [_section_title(f"台账数据问题（{len(facts.problems)}处）"), _problems_block(facts.problems)]
-    parts.append(_footer(office_name))
+    if view.unrouted:
+        parts += [_section_title("未能送达股室的预警"), _unrouted_block(view.unrouted)]
+    if view.failures:
+        parts += [_section_title("投递失败的邮件"), _failures_block(view.failures)]
+    parts += [_section_title(f"台账数据问题（{len(view.problems)}处）"), _problems_block(view.problems)]
+    parts.append(_footer(view.office_name))
     return _page("整改任务周报", parts)
 
 
-def summary_text(
-    day: date,
-    sections: Sequence[SectionFigures],
-    total: SectionFigures,
-    changes: Changes,
-    facts: SummaryFacts,
-    office_name: str,
-) -> str:
+def summary_text(view: WeeklyView) -> str:
     lines = [
-        f"整改任务周报（{chinese_date(day)}）",
+        f"整改任务周报（{chinese_date(view.today)}）",
         "",
-        f"共 {total.total} 项，已完成 {total.done} 项（完成率 {percent(total.completion_rate)}），未完成 {total.open} 项；"
-        f"红色 {total.red} 项，黄色 {total.yellow} 项，蓝色 {total.blue} 项，本周无进展 {total.stale} 项。",
+        view.headline_text,
         "",
         "各牵头单位情况（任务/已完成/红/黄/蓝/完成率）：",
     ]
-    for f in sections:
+    for f in view.sections:
         lines.append(
             f"  {clip(f.section)}：{f.total}/{f.done}/{f.red}/{f.yellow}/{f.blue}/{percent(f.completion_rate)}"
         )
     lines += ["", "本周变化："]
-    lines += [f"  {line}" for line in _change_lines(changes)] or ["  无"]
-    lines += [f"请注意：{clip(note)}" for note in facts.notes]
-    if facts.unrouted:
+    lines += [f"  {line}" for line in _change_lines(view)]
+    lines += [f"请注意：{clip(note)}" for note in view.notes]
+    if view.unrouted:
         lines += ["", "未能送达股室的预警："]
-        for mail in facts.unrouted:
-            section = clip(mail.section)
-            lines += [f"  {section}：{clip(e.task.no)}. {clip(e.task.title)}" for e in mail.entries]
-    if facts.failures:
+        for group in view.unrouted:
+            section = clip(group.section)
+            lines += [f"  {section}：{clip(t.no)}. {clip(t.title)}" for t in group.tasks]
+    if view.failures:
         lines += ["", "投递失败的邮件："]
         lines += [
-            f"  {clip(f.subject)}：{clip('、'.join(f.addresses))}（{clip(f.error)}）" for f in facts.failures
+            f"  {clip(f.subject)}：{clip('、'.join(f.addresses))}（{clip(f.error)}）" for f in view.failures
         ]
-    lines += ["", f"台账数据问题（{len(facts.problems)}处）："]
+    lines += ["", f"台账数据问题（{len(view.problems)}处）："]
     lines += [
         f"  {clip(p.sheet)} {clip(p.cell)}（{clip(p.column)}）“{clip(p.value)}”：{clip(p.message)}"
-        for p in facts.problems
+        for p in view.problems
     ] or ["  无"]
-    lines += ["", f"{office_name}（本邮件由台账预警系统自动发送）"]
+    lines += ["", f"{clip(view.office_name)}（本邮件由台账预警系统自动发送）"]
     return "\n".join(lines) + "\n"
 
 
@@ -384,42 +385,29 @@ def _figures_row(f: SectionFigures, *, bold: bool) -> str:
     return f"<tr>{''.join(cells)}</tr>"
 
 
-def _change_lines(changes: Changes) -> list[str]:
-    if changes.baseline is None:
-        return ["还没有一周以前的快照，下周起列出本周变化。"]
-    lines = []
-    for title, states in (
-        ("新完成", changes.newly_done),
-        ("新逾期", changes.newly_overdue),
-        ("新增任务", changes.added),
-        ("移除任务", changes.removed),
-        ("本周无进展", changes.stale),
-    ):
-        if states:
-            lines.append(f"{title}（{len(states)}项）：" + "；".join(_state_name(s) for s in states))
-    if changes.progress:
-        moved = "；".join(
-            f"{_state_name(c.after)} {percent(c.before.progress)}→{percent(c.after.progress)}"
-            for c in changes.progress
-        )
-        lines.append(f"进度变化（{len(changes.progress)}项）：{moved}")
-    return lines or [f"与{chinese_date(changes.baseline)}相比没有变化。"]
+def _change_lines(view: WeeklyView) -> list[str]:
+    """The week's change groups, one line each, in the order every output uses."""
+    lines = [
+        f"{group.label}（{len(group.items)}项）：" + "；".join(_change_name(item) for item in group.items)
+        for group in view.changes
+    ]
+    return lines or [view.changes_intro]
 
 
-def _state_name(state: TaskState) -> str:
-    lead = clip("、".join(state.lead)) or "未填牵头单位"
-    return f"{clip(state.no) or '—'}.{clip(state.title)}（{lead}）"
+def _change_name(item: ChangeItem) -> str:
+    name = clip(item.name)
+    return f"{name} {item.detail}" if item.detail else name
 
 
-def _changes_block(changes: Changes) -> str:
-    items = "".join(f'<li style="margin:0 0 4px 0;">{escape(line)}</li>' for line in _change_lines(changes))
+def _changes_block(view: WeeklyView) -> str:
+    items = "".join(f'<li style="margin:0 0 4px 0;">{escape(line)}</li>' for line in _change_lines(view))
     return f'<tr><td style="padding:0 24px 8px 24px;"><ul style="margin:0;padding-left:20px;">{items}</ul></td></tr>'
 
 
-def _unrouted_block(unrouted: Sequence[SectionMail]) -> str:
+def _unrouted_block(unrouted: Sequence[Unrouted]) -> str:
     items = "".join(
-        f"<li>{_h(m.section)}（未设置邮箱）：{len(m.entries)}项预警，已另发邮件给办公室，请转交</li>"
-        for m in unrouted
+        f"<li>{_h(group.section)}（未设置邮箱）：{len(group.tasks)}项预警，已另发邮件给办公室，请转交</li>"
+        for group in unrouted
     )
     return f'<tr><td style="padding:0 24px 8px 24px;"><ul style="margin:0;padding-left:20px;">{items}</ul></td></tr>'
 

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import TypeVar
 
-from scheduler.model import Snapshot, Task, TaskState
+from scheduler.core.model import Snapshot, Task, TaskState
 
 SIMILAR_TITLE = 0.5  # how alike two titles under one 序号 must be to count as an edit
 

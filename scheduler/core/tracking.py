@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from scheduler.model import Alert, AlertCode, DeadlineKind, Level, Snapshot, Status, Task, TaskState
-from scheduler.rules import RuleSettings
+from scheduler.core.model import Alert, AlertCode, DeadlineKind, Level, Snapshot, Status, Task, TaskState
+from scheduler.core.rules import RuleSettings
 
 NO_SECTION = "（未填牵头单位）"
 TOTAL = "合计"
@@ -59,12 +59,15 @@ def done_since(
 
 def overdue_on(state: TaskState, day: date, settings: RuleSettings) -> bool:
     """Was this task overdue on that day? The same rule as `rules._overdue`, for a snapshot."""
-    if state.status is Status.DONE:
+    return _overdue(state.status, state.deadline_kind, state.deadline_date, day, settings)
+
+
+def _overdue(status: Status, kind: DeadlineKind, due: date | None, day: date, settings: RuleSettings) -> bool:
+    if status is Status.DONE:
         return False
-    if state.deadline_kind is DeadlineKind.IMMEDIATE:
+    if kind is DeadlineKind.IMMEDIATE:
         return settings.plan_start < day
-    due = state.deadline_date if state.deadline_kind is DeadlineKind.DATE else None
-    return due is not None and due < day
+    return kind is DeadlineKind.DATE and due is not None and due < day
 
 
 @dataclass(frozen=True)
@@ -173,15 +176,24 @@ class TrendPoint:
     overdue: int
 
 
-def trend(snapshots: Sequence[Snapshot], settings: RuleSettings) -> list[TrendPoint]:
-    """Weekly counts over the whole history, one point per snapshot."""
-    points = []
-    for snap in snapshots:
-        states = list(snap.tasks.values())
+def trend(
+    rows: Iterable[tuple[date, Status, DeadlineKind, date | None, int]],
+    current: Snapshot,
+    settings: RuleSettings,
+) -> list[TrendPoint]:
+    """Weekly counts over the whole history, one point per snapshot (the rows, grouped by
+    status and deadline), ending with today, live, when today has no snapshot yet."""
+    points: dict[date, list[int]] = {}
+    for day, status, kind, due, count in rows:
+        point = points.setdefault(day, [0, 0, 0])
+        point[0 if status is Status.DONE else 1] += count
+        point[2] += count if _overdue(status, kind, due, day, settings) else 0
+    if current.day not in points:
+        states = current.tasks.values()
         done = sum(1 for s in states if s.status is Status.DONE)
-        overdue = sum(1 for s in states if overdue_on(s, snap.day, settings))
-        points.append(TrendPoint(snap.day, done, len(states) - done, overdue))
-    return points
+        overdue = sum(1 for s in states if overdue_on(s, current.day, settings))
+        points[current.day] = [done, len(states) - done, overdue]
+    return [TrendPoint(day, *point) for day, point in sorted(points.items()) if day <= current.day]
 
 
 def done_by_section(snapshot: Snapshot) -> dict[str, int]:

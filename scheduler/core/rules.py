@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from scheduler.model import Alert, AlertCode, DeadlineKind, Level, Snapshot, Status, Task
+from scheduler.core.model import Alert, AlertCode, DeadlineKind, Level, Snapshot, Status, Task
 
 # Progress and 序时进度 are compared as fractions; an item exactly on the tolerance line is
 # not behind, and float noise must not push it over.
@@ -22,13 +22,21 @@ REVIEW_WINDOW_DAYS = 7  # 回头看 is asked for once, in the week an item reach
 
 
 @dataclass(frozen=True)
-class RuleSettings:
-    plan_start: date
+class AlertSettings:
+    """[alerts] in config.toml."""
+
     due_soon_days: int = 7
     behind_tolerance: float = 0.10
     stale_after_days: int = 7
     escalate_after_days: int = 14
     review_after_days: int = 0  # 0: no 回头看 reminders
+    repeat_days: int = 7  # for mail, not for the rules: a warning is not re-sent within it
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    plan_start: date
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
 
 @dataclass(frozen=True)
@@ -79,14 +87,14 @@ def _overdue(task: Task, today: date, settings: RuleSettings) -> Alert | None:
     if due is None or due >= today:
         return None
     days = (today - due).days
-    escalate = days > settings.escalate_after_days
+    escalate = days > settings.alerts.escalate_after_days
     message = f"已逾期{days}天" + ("，列入督办" if escalate else "")
     return Alert(AlertCode.OVERDUE, Level.RED, message, days=days, escalate=escalate)
 
 
 def _due_soon(task: Task, today: date, settings: RuleSettings) -> Alert | None:
     due = due_date(task, settings)
-    if due is None or not 0 <= (due - today).days <= settings.due_soon_days:
+    if due is None or not 0 <= (due - today).days <= settings.alerts.due_soon_days:
         return None
     days = (due - today).days
     message = "今天到期" if days == 0 else f"距完成时限还有{days}天"
@@ -100,7 +108,7 @@ def _behind(task: Task, today: date, settings: RuleSettings) -> Alert | None:
         return None
     # start < today <= due, so due - start > 0: no division by zero even when start == due.
     expected = (today - start).days / (due - start).days
-    if expected - (task.progress + settings.behind_tolerance) <= _EPSILON:
+    if expected - (task.progress + settings.alerts.behind_tolerance) <= _EPSILON:
         return None
     shown_expected, shown_actual = round(expected, 2), round(task.progress, 2)
     message = f"进度{task.progress:.0%}，低于序时进度{expected:.0%}"
@@ -120,9 +128,9 @@ def _stale(task: Task, identity: str | None, today: date, history: History) -> A
 
 
 def _review_due(identity: str | None, today: date, settings: RuleSettings, history: History) -> Alert | None:
-    if not settings.review_after_days or identity is None or identity not in history.done_since:
+    if not settings.alerts.review_after_days or identity is None or identity not in history.done_since:
         return None
     days = (today - history.done_since[identity]).days
-    if not settings.review_after_days <= days < settings.review_after_days + REVIEW_WINDOW_DAYS:
+    if not settings.alerts.review_after_days <= days < settings.alerts.review_after_days + REVIEW_WINDOW_DAYS:
         return None
     return Alert(AlertCode.REVIEW_DUE, Level.BLUE, f"已完成{days}天，请开展“回头看”", days=days)

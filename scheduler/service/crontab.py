@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import re
 
+from scheduler.errors import CrontabError
+
 DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab order: 0 = Sunday
 FIELDS = ("minute", "hour", "day", "month", "day_of_week")
 
 _TERM = re.compile(r"^(\*|[a-z]{3}|\d+)(?:-([a-z]{3}|\d+))?(?:/(\d+))?$")
-
-
-class CrontabError(ValueError):
-    """The text is not a crontab expression we understand; the message says why, in Chinese."""
 
 
 def cron_fields(text: str) -> dict[str, str]:

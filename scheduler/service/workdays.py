@@ -54,3 +54,12 @@ def years_without_data(years: Iterable[int], overrides: Iterable[date]) -> list[
     """Years the calendar package lacks and the office has not filled in [calendar] either."""
     filled = {d.year for d in overrides}
     return [y for y in WorkCalendar().missing_years(*years) if y not in filled]
+
+
+def missing_year_notes(today: date, overrides: Iterable[date]) -> list[str]:
+    """What the office should do about this year and the next lacking holiday data."""
+    return [
+        f"节假日数据尚未包含{year}年，{year}年暂按周末判断工作日。国务院公布{year}年放假安排后，"
+        "请在 config.toml 的 [calendar] 中填写节假日（holidays）和调休上班日（workdays）。"
+        for year in years_without_data((today.year, today.year + 1), overrides)
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from scheduler.model import DeadlineKind, Level, Status, Task
+from scheduler.core.model import DeadlineKind, Level, Status, Task
 
 STATUS_LABELS = {Status.OPEN: "未完成", Status.DONE: "已完成", Status.ONGOING: "持续推进"}
 LEVEL_NAMES = {Level.RED: "红色预警", Level.YELLOW: "黄色预警", Level.BLUE: "蓝色预警"}

@@ -1,0 +1,207 @@
+"""The weekly view: every fact a person reads about one week, computed once.
+
+The terminal (`taizhang week`), the office summary mail, the report workbook, the status
+page and the 通报 draft all render this object and compute nothing of their own, so the
+same fact reads the same, and counts the same, wherever it appears.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from scheduler.core.assess import Assessment
+from scheduler.core.history import History
+from scheduler.core.labels import chinese_date, percent
+from scheduler.core.model import Alert, AlertCode, Level, Problem, Task, TaskState
+from scheduler.core.rules import RuleSettings
+from scheduler.core.tracking import (
+    Changes,
+    SectionFigures,
+    TrendPoint,
+    compare,
+    done_by_section,
+    section_figures,
+    trend,
+)
+
+# Headline fragments carry a tone, so that mail and page can colour the figures while the
+# words stay the same everywhere: "" plain, "strong", or a level's value ("red" …).
+Fragment = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class ChangeItem:
+    state: TaskState
+    before: TaskState | None = None  # for a progress change: the task a week ago
+
+    @property
+    def detail(self) -> str:
+        """ "60% → 80%" for a progress change."""
+        if self.before is None:
+            return ""
+        return f"{percent(self.before.progress)} → {percent(self.state.progress)}"
+
+    @property
+    def name(self) -> str:
+        lead = "、".join(self.state.lead) or "未填牵头单位"
+        return f"{self.state.no or '—'}.{self.state.title}（{lead}）"
+
+
+@dataclass(frozen=True)
+class ChangeGroup:
+    label: str
+    items: tuple[ChangeItem, ...]
+
+
+# The change groups, in the order every output lists them.
+CHANGE_LABELS = ("新完成", "新逾期", "新增任务", "移除任务", "本周无进展", "进度变化")
+
+
+@dataclass(frozen=True)
+class WarnedTask:
+    """One open task with warnings: its light (the worst colour) and every warning."""
+
+    task: Task
+    alerts: tuple[Alert, ...]
+
+    @property
+    def light(self) -> Level:
+        return min((a.level for a in self.alerts), key=lambda level: level.rank)
+
+    @property
+    def escalated(self) -> bool:
+        return any(a.escalate for a in self.alerts)
+
+    @property
+    def days(self) -> int | None:
+        """Days overdue, or days left, from the dated warning."""
+        dated = [a.days for a in self.alerts if a.code in (AlertCode.OVERDUE, AlertCode.DUE_SOON)]
+        return dated[0] if dated else None
+
+    @property
+    def expected(self) -> float | None:
+        behind = next((a for a in self.alerts if a.code is AlertCode.BEHIND), None)
+        return behind.expected if behind else None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A message the server refused, for the office."""
+
+    subject: str
+    addresses: tuple[str, ...]
+    error: str
+
+
+@dataclass(frozen=True)
+class Unrouted:
+    """A section with warnings and no address: the office forwards them."""
+
+    section: str
+    tasks: tuple[Task, ...]
+
+
+@dataclass(frozen=True)
+class WeeklyView:
+    today: date
+    office_name: str
+    sections: tuple[SectionFigures, ...]
+    total: SectionFigures
+    baseline: date | None  # the snapshot compared against; None before there is one
+    changes: tuple[ChangeGroup, ...]  # only groups with items, in CHANGE_LABELS order
+    warned: tuple[WarnedTask, ...]  # red, yellow, blue; the most urgent first in each
+    problems: tuple[Problem, ...]
+    notes: tuple[str, ...] = ()  # for the office: skipped runs, calendar gaps, lost history …
+    failures: tuple[Failure, ...] = ()
+    unrouted: tuple[Unrouted, ...] = ()
+    trend: tuple[TrendPoint, ...] = ()
+    done_last_week: Mapping[str, int] | None = None  # section → done a week ago
+
+    @property
+    def headline(self) -> tuple[Fragment, ...]:
+        t = self.total
+        return (
+            (f"截至{chinese_date(self.today)}，台账共 ", ""),
+            (str(t.total), "strong"),
+            (" 项整改任务，已完成 ", ""),
+            (str(t.done), "strong"),
+            (f" 项（完成率 {percent(t.completion_rate)}），未完成 {t.open} 项，其中", ""),
+            (f"红色 {t.red} 项", Level.RED.value),
+            ("、", ""),
+            (f"黄色 {t.yellow} 项", Level.YELLOW.value),
+            ("、", ""),
+            (f"蓝色 {t.blue} 项", Level.BLUE.value),
+            (f"，本周无进展 {t.stale} 项。", ""),
+        )
+
+    @property
+    def headline_text(self) -> str:
+        return "".join(text for text, _ in self.headline)
+
+    @property
+    def changes_intro(self) -> str:
+        if self.baseline is None:
+            return "还没有一周以前的快照，下周起列出本周变化。"
+        if not self.changes:
+            return f"与{chinese_date(self.baseline)}相比没有变化。"
+        return f"与{chinese_date(self.baseline)}的快照比较。"
+
+
+def change_groups(changes: Changes) -> tuple[ChangeGroup, ...]:
+    if changes.baseline is None:
+        return ()
+    groups = {
+        "新完成": [ChangeItem(s) for s in changes.newly_done],
+        "新逾期": [ChangeItem(s) for s in changes.newly_overdue],
+        "新增任务": [ChangeItem(s) for s in changes.added],
+        "移除任务": [ChangeItem(s) for s in changes.removed],
+        "本周无进展": [ChangeItem(s) for s in changes.stale],
+        "进度变化": [ChangeItem(c.after, c.before) for c in changes.progress],
+    }
+    return tuple(ChangeGroup(label, tuple(groups[label])) for label in CHANGE_LABELS if groups[label])
+
+
+def warned_tasks(tasks: Sequence[Task], alerts: Mapping[str, Sequence[Alert]]) -> tuple[WarnedTask, ...]:
+    warned = [WarnedTask(t, tuple(alerts[t.key])) for t in tasks if alerts.get(t.key)]
+    return tuple(sorted(warned, key=urgency))
+
+
+def urgency(item: WarnedTask) -> tuple[int, int, str]:
+    """Red → yellow → blue; within red the longest overdue first, otherwise the nearest deadline."""
+    days = item.days or 0
+    return (item.light.rank, -days if item.light is Level.RED else days, item.task.no)
+
+
+def weekly_view(
+    office_name: str,
+    assessment: Assessment,
+    history: History,
+    settings: RuleSettings,
+    *,
+    notes: Sequence[str] = (),
+    failures: Sequence[Failure] = (),
+    unrouted: Sequence[Unrouted] = (),
+) -> WeeklyView:
+    """The week as every output shows it. Pure: the assessment and history are given."""
+    tasks, alerts = assessment.ledger.tasks, assessment.alerts
+    current = assessment.snapshot()
+    sections, total = section_figures(tasks, alerts)
+    baseline = history.baseline
+    changes = compare(current, baseline, settings, alerts)
+    return WeeklyView(
+        today=assessment.today,
+        office_name=office_name,
+        sections=tuple(sections),
+        total=total,
+        baseline=baseline.day if baseline else None,
+        changes=change_groups(changes),
+        warned=warned_tasks(tasks, alerts),
+        problems=assessment.ledger.problems,
+        notes=tuple(notes),
+        failures=tuple(failures),
+        unrouted=tuple(unrouted),
+        trend=tuple(trend(history.trend, current, settings)),
+        done_last_week=done_by_section(baseline) if baseline else None,
+    )

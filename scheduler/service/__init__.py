@@ -1,0 +1,1 @@
+"""The background service: APScheduler wiring, crontab, workdays, locks and catch-up."""
