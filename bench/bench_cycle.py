@@ -1,7 +1,8 @@
 """Benchmark: one weekly cycle (`taizhang run --once`, outbox transport) on generated ledgers
 of 1,000, 5,000 and 10,000 rows with 20 lead sections.
 
-Targets (one-weekly-view issue): 1,000 rows under 2 s, 10,000 rows under 15 s, and a cost
+Targets (one-weekly-view issue): 1,000 rows under 2 s, 10,000 rows under 15 s (the slower of
+the first week and the next, which compares with the first), and a cost
 that grows linearly with the rows: the 10,000-row run within 12 × the 1,000-row run (10 ×
 for the rows, with room for a noisy machine). The baseline, measured side by side in the
 same run, is `taizhang check --format json` on the same file: reading and assessing alone.
@@ -60,8 +61,9 @@ def timed(command: list[str], cwd: Path) -> float:
     return elapsed
 
 
-def one_run(path: Path) -> tuple[float, float]:
-    """Seconds for a first weekly cycle in a fresh folder, and for `check` on the same file."""
+def one_run(path: Path) -> tuple[float, float, float]:
+    """Seconds for a first weekly cycle in a fresh folder, for the next week's (history,
+    identities, changes), and for `check` on the same file."""
     folder = Path(tempfile.mkdtemp(prefix="taizhang-bench-"))
     try:
         sections = "\n".join(f'"{s}" = "s{i}@example.gov.cn"' for i, s in enumerate(SECTIONS))
@@ -72,7 +74,8 @@ def one_run(path: Path) -> tuple[float, float]:
             [*base, "check", "--config", str(config), "--today", "2025-06-20", "--format", "json"], folder
         )
         cycle = timed([*base, "run", "--once", "--config", str(config), "--today", "2025-06-20"], folder)
-        return cycle, check
+        second = timed([*base, "run", "--once", "--config", str(config), "--today", "2025-06-27"], folder)
+        return cycle, second, check
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -88,11 +91,12 @@ def main() -> int:
         path = ledger(rows, args.regen)
         results = [one_run(path) for _ in range(args.runs)]
         cycle = statistics.median(r[0] for r in results)
-        check = statistics.median(r[1] for r in results)
-        medians[rows] = cycle
+        second = statistics.median(r[1] for r in results)
+        check = statistics.median(r[2] for r in results)
+        medians[rows] = max(cycle, second)
         per_k = cycle / rows * 1000
-        print(f"{rows:>6} rows: weekly cycle {cycle:6.2f} s   check {check:5.2f} s   "
-              f"cycle/check {cycle / check:4.1f} ×   per 1,000 rows {per_k:5.2f} s")  # fmt: skip
+        print(f"{rows:>6} rows: week 1 {cycle:6.2f} s, week 2 {second:6.2f} s, check {check:5.2f} s, "
+              f"cycle/check {cycle / check:4.1f} ×, per 1,000 rows {per_k:5.2f} s")  # fmt: skip
     ok = True
     if 1000 in medians:
         ok &= medians[1000] < 2
