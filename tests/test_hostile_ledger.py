@@ -92,6 +92,8 @@ def test_it_reports_a_stray_far_cell_instead_of_allocating_the_whole_grid(tmp_pa
         ('<row r="1"><c r="XFD1"><v>1</v></c></row>', "XFD1"),  # far right of the title row
         ('<row r="1048576"><c r="A1048576"><v>1</v></c></row>', "A1048576"),  # far below
         ('<row r="1048576"><c><v>1</v></c></row>', "A1048576"),  # a cell without its reference
+        ('<row r="9"><c s="0" r="xfd1048576"><v>1</v></c></row>', "XFD1048576"),  # odd spelling
+        ("<row><c/><c/></row>" * 3 + '<row r="1048576"><c/><c><v>1</v></c></row>', "B1048576"),
     ],
 )
 def test_it_ignores_far_cells_in_any_direction_and_without_references(

@@ -9,8 +9,10 @@
 The pass is a few regular expressions over the raw XML, no parser: a 50,000-row sheet of
 80 MB is scanned in a tenth of a second. When every cell and row carries a reference inside
 A1:Z99999 (what Excel, WPS and LibreOffice write for a ledger), the grid is known to be small
-from one search; anything else (wider, longer, references left out) is walked tag by tag,
-placing each cell exactly where calamine will.
+from one search. A wider or longer sheet whose cells all carry references has its grid
+measured from those references (a few tenths of a second more). Only a sheet with cells
+to cut, or cells without references, is walked tag by tag in Python, placing each cell
+exactly where calamine will (seconds for 700,000 cells).
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ def scan(
     """The facts of one sheet, and its XML without far values when it has any."""
     prefix = _prefix(xml)
     patterns = _patterns(prefix, percent_ids)
-    if patterns.unusual.search(xml) is None:
+    if patterns.unusual.search(xml) is None or _fits(xml, patterns):
         errors = _errors(xml, patterns) if b't="e"' in xml else {}
         percent = frozenset(_percent_cells(xml, patterns)) if percent_ids else frozenset()
         return SheetFacts(percent, errors), None
@@ -126,6 +128,8 @@ def scan(
 @dataclass(frozen=True)
 class _Patterns:
     unusual: re.Pattern[bytes]  # a row or cell without a small reference as its first attribute
+    unplaced: re.Pattern[bytes]  # a row or cell without any reference as its first attribute
+    valued: re.Pattern[bytes]  # the reference of a cell that is not self-closing
     error: re.Pattern[bytes]
     percent: re.Pattern[bytes] | None
     tag: re.Pattern[bytes]
@@ -138,11 +142,28 @@ def _patterns(prefix: bytes, percent_ids: frozenset[int]) -> _Patterns:
     ids = b"|".join(str(i).encode() for i in sorted(percent_ids))
     return _Patterns(
         unusual=re.compile(rb"<" + p + rb'(?:c|row)(?! r="[A-Z]?\d{1,5}")[\s/>]'),
+        unplaced=re.compile(rb"<" + p + rb'(?:c(?! r="[A-Z]+\d+")|row(?! r="\d+"))[\s/>]'),
+        valued=re.compile(rb"<" + p + rb'c r="([A-Z]+)(\d+)"[^>]*(?<!/)>'),
         error=re.compile(rb"<" + p + rb'c r="([A-Z]+)(\d+)"[^>]*?\st="e"[^>]*>'),
         percent=re.compile(rb"<" + p + rb'c r="([A-Z]+)(\d+)"[^>]*?\ss="(?:' + ids + rb')"') if ids else None,
         tag=re.compile(rb"<(/?)" + p + rb"(row|c)(?=[\s/>])([^>]*?)(/?)>"),
         close=b"</" + prefix + b"c>",
     )
+
+
+def _fits(xml: bytes, patterns: _Patterns) -> bool:
+    """The middle way, for a sheet wider than Z or longer than 99,999 rows: when every cell
+    carries its reference first, the grid is the largest row times the largest column of the
+    cells with a value, read in two C-speed passes instead of a walk in Python."""
+    if patterns.unplaced.search(xml) is not None:
+        return False
+    found = patterns.valued.findall(xml)
+    if not found:
+        return True
+    letters, numbers = zip(*found, strict=True)
+    columns = max(column_number(c) for c in set(letters)) + 1
+    rows = max(map(int, set(numbers)))
+    return rows * columns <= _budget(len(found))
 
 
 def _prefix(xml: bytes) -> bytes:
