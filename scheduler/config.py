@@ -42,6 +42,7 @@ class LedgerSettings:
     paths: tuple[Path, ...]
     sheets: tuple[str, ...] = ()  # empty: every sheet with a recognizable header
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # field → header texts
+    max_unpacked_mb: int = 512  # a workbook that unpacks to more is refused before it is read
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,7 @@ def _ledger(t: _Table, base: Path) -> LedgerSettings:
         paths=tuple(_resolve(base, p) for p in paths),
         sheets=tuple(sheets),
         columns=_columns(t.table("columns")),
+        max_unpacked_mb=t.integer("max_unpacked_mb", 512, 1, 65536),
     )
     t.finish()
     return settings

@@ -35,12 +35,15 @@ class ConfigError(TaizhangError):
 
 
 class LedgerError(TaizhangError):
-    """The ledger file cannot be read at all: missing, locked, corrupt or not Excel."""
+    """The ledger file cannot be read at all: missing, locked, corrupt or not Excel.
+
+    `retryable` is False when reading the same file again cannot help (a file far larger
+    than [ledger] max_unpacked_mb allows), so a service need not wait and try again."""
 
     def __init__(self, path: Path, reason: str, sheet: str | None = None, *, retryable: bool = True) -> None:
         self.path = path
         self.sheet = sheet
-        self.retryable = retryable  # False: the file itself is refused; reading again cannot help
+        self.retryable = retryable
         where = f"台账文件 {path}"
         if sheet is not None:
             where += f" 的工作表“{sheet}”"

@@ -29,7 +29,13 @@ if TYPE_CHECKING:
 def read(settings: Settings, ledger_path: Path | None = None) -> Ledger:
     ledger = settings.ledger
     paths = (ledger_path,) if ledger_path else ledger.paths
-    return read_ledger(paths, settings.plan.start, sheets=ledger.sheets, columns=ledger.columns)
+    return read_ledger(
+        paths,
+        settings.plan.start,
+        sheets=ledger.sheets,
+        columns=ledger.columns,
+        max_unpacked_mb=ledger.max_unpacked_mb,
+    )
 
 
 def history(store: Store | None, settings: Settings, today: date, mode: RunMode = RunMode.WEEKLY) -> History:

@@ -288,7 +288,7 @@ def test_control_characters_in_the_ledger_do_not_stop_the_mail(
             z.writestr(name, data)
     from scheduler.ledger import read_ledger
 
-    assert read_ledger([path], date(2025, 1, 17)).tasks[0].title == "问题\x0b一"  # as calamine reads it
+    assert read_ledger([path], date(2025, 1, 17)).tasks[0].title == "问题\n一"  # cleaned where read
     cfg = tmp_path / "config.toml"
     cfg.write_text(
         '[ledger]\npath = "台账.xlsx"\n[plan]\nstart = 2025-01-17\n'

@@ -22,6 +22,50 @@ _NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 
 PROGRESS_MESSAGE = "无法识别的完成进度，请填写百分比，例如 60% 或 0.6"
 
+# Characters no writer downstream takes safely: C0 and C1 controls (an XML workbook, an e-mail
+# header and SQLite refuse some; a terminal obeys ESC), lone surrogates (UTF-8 cannot encode
+# them), noncharacters (XML 1.0 refuses U+FFFE and U+FFFF), bidi overrides and isolates (they
+# reorder what people read), and zero-width spaces and BOMs (invisible, yet "大气环境股\u200b"
+# is not 大气环境股). Tab and newline stay; line and page breaks become newlines.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff"
+    "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+    + "".join(f"\\U{plane:04x}fffe\\U{plane:04x}ffff" for plane in range(1, 17))
+    + "]"
+)
+_LINE_BREAKS = {"\x0b": "\n", "\x0c": "\n", "\u2028": "\n", "\u2029": "\n"}
+CLEANED_MESSAGE = "单元格中有不可见的控制字符（可能是从 Word 或聊天软件粘贴的），已自动删除"
+
+
+def clean(value: str) -> str:
+    """Text safe for every writer: see _UNSAFE. Windows line ends become plain newlines."""
+    if value.isprintable() or not _UNSAFE.search(value):  # isprintable: the cheap common case
+        return value
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _UNSAFE.sub(_replacement, value)
+
+
+def _replacement(match: re.Match[str]) -> str:
+    char = match.group()
+    if "\ud800" <= char <= "\udfff":
+        return "\ufffd"
+    return _LINE_BREAKS.get(char, "")
+
+
+def clean_rows(rows: list[list[CellValue]]) -> list[tuple[int, int, str]]:
+    """Clean every text cell in place. Returns (row, column, text) of each cell whose text
+    changed in a way worth telling the office (a Windows line end alone is not)."""
+    changed: list[tuple[int, int, str]] = []
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if type(value) is str and not value.isprintable():
+                safe = clean(value)
+                if safe != value:
+                    row[c] = safe
+                    if safe != value.replace("\r\n", "\n").replace("\r", "\n"):
+                        changed.append((r, c, safe))
+    return changed
+
 
 def text(value: CellValue) -> str:
     """A cell as the office sees it: trimmed text, 3.0 shown as 3, dates as 2025-06-30."""
@@ -100,6 +144,15 @@ def parse_progress(value: CellValue) -> tuple[float | None, str | None]:
 AMBIGUOUS_ONE = (
     "完成进度“1”可能是 100% 也可能是 1%（这一列有按百分数填写的数字），现按 100% 计算；如果是 1%，请写成 1%"
 )
+
+
+def percent_cell(number: float) -> tuple[float | None, str | None]:
+    """A number in a percent-formatted cell is always a fraction: 1.5 shows as 150%."""
+    if number < 0:
+        return None, "完成进度不能为负数"
+    if number > 1:
+        return None, "完成进度不能超过100%"
+    return round(number, 4), None
 
 
 def typed_as_percents(values: list[CellValue]) -> bool:

@@ -24,7 +24,9 @@ from scheduler.core.model import FIELD_LABELS, FIELDS, CellValue, DeadlineKind, 
 from scheduler.errors import LedgerError
 from scheduler.ledger.cells import (
     AMBIGUOUS_ONE,
+    CLEANED_MESSAGE,
     parse_progress,
+    percent_cell,
     says_done,
     split_sections,
     text,
@@ -49,6 +51,12 @@ _HEADING = re.compile(
 _PARSED = frozenset({"start", "deadline", "progress"})  # read from their values, not their text
 _TOTAL = re.compile(r"^(合\s*计|总\s*计|小\s*计)")
 
+FAR_SHOWN = 20  # far values listed one by one; the rest are counted
+FAR_MESSAGE = (
+    "这个单元格离台账的其他内容很远（中间隔着上千个空行或上百个空列），读取它会占用大量内存，"
+    "已忽略；如果是误填的，请删除"
+)
+
 
 def read_ledger(
     paths: Sequence[Path],
@@ -56,6 +64,7 @@ def read_ledger(
     *,
     sheets: Sequence[str] = (),
     columns: dict[str, tuple[str, ...]] | None = None,
+    max_unpacked_mb: int = 512,
 ) -> Ledger:
     """Read every configured ledger file. Raises LedgerError when a file cannot be read at all."""
     matcher = Matcher(columns or {})
@@ -65,10 +74,11 @@ def read_ledger(
     for path in paths:
         prefix = f"{path.name}:" if len(paths) > 1 else ""
         found = 0
-        book = Workbook(path)
+        book = Workbook(path, max_unpacked_mb)
         chosen = _chosen_sheets(book, sheets)
         for name in chosen:
             sheet = book.sheet(name)
+            problems.extend(_far_problems(path, sheet))
             grid = _header_grid(sheet)
             header = find_header(grid, matcher)
             if header is None:
@@ -89,6 +99,7 @@ def read_ledger(
             raise LedgerError(path, "没有找到台账工作表（需要有“具体问题”或“完成时限”等列名的表头）")
         for name in _other_visible_sheets(book, chosen):  # the address book, when sheets are listed
             other = book.sheet(name)
+            problems.extend(_far_problems(path, other))
             _read_contacts(path, other, _header_grid(other), contacts, problems)
     files = tuple(str(p) for p in paths)
     return Ledger(tasks=tuple(tasks), problems=tuple(problems), files=files, contacts=contacts)
@@ -116,6 +127,20 @@ def _missing_columns(
                 f"[ledger.columns] 中 {name} = “{wanted}”在这张表中找不到（现有列：{found}），请核对列名"
             )
             problems.append(Problem(str(path), sheet, row, FIELD_LABELS[name], "表头", wanted, message))
+    return problems
+
+
+def _far_problems(path: Path, sheet: SheetData) -> list[Problem]:
+    """The values left unread because they lie far from the rest of the sheet."""
+    far = sheet.facts.far
+    problems = [
+        Problem(str(path), sheet.name, r + 1, f"{_letters(c)}列", f"{_letters(c)}{r + 1}", "", FAR_MESSAGE)
+        for r, c in far[:FAR_SHOWN]
+    ]
+    if len(far) > FAR_SHOWN:
+        r, c = far[FAR_SHOWN]
+        message = f"另有 {len(far) - FAR_SHOWN} 个离台账很远的单元格（从 {_letters(c)}{r + 1} 起）也已忽略"
+        problems.append(Problem(str(path), sheet.name, r + 1, f"{_letters(c)}列", "", "", message))
     return problems
 
 
@@ -205,6 +230,7 @@ class _SheetParser:
 
     def parse(self) -> None:
         rows = self.sheet.rows  # filled in place: this sheet was read for this parse alone
+        self._cell_problems()
         inherited = _fill_down(rows, self.sheet.merges, self.header.first_data_row)
         self._percent_column = self._progress_typed_as_percents()
         banner = ""
@@ -233,12 +259,36 @@ class _SheetParser:
             return _Row.BANNER, first
         return _Row.TASK, ""
 
+    def _cell_problems(self) -> None:
+        """Cells that lost control characters, and cells showing a formula error (calamine
+        gives those as empty text, which must not read as "not filled in")."""
+        for r, c, value in self.sheet.cleaned:
+            self._cell_problem(r, c, value, CLEANED_MESSAGE)
+        for (r, c), code in sorted(self.sheet.facts.errors.items()):
+            self._cell_problem(r, c, code, f"单元格公式出错（{code}），请检查公式")
+
+    def _cell_problem(self, r: int, c: int, value: str, message: str) -> None:
+        label = self.header.labels.get(c, f"{_letters(c)}列")
+        self.problems.append(
+            Problem(self.file, self.sheet.name, r + 1, label, f"{_letters(c)}{r + 1}", value, message)
+        )
+
     def _progress_typed_as_percents(self) -> bool:
         column = self.header.columns.get("progress")
         if column is None:
             return False
-        rows = self.sheet.rows[self.header.first_data_row :]
-        return typed_as_percents([row[column] for row in rows if column < len(row)])
+        first = self.header.first_data_row
+        rows = self.sheet.rows[first:]
+        percent = self.sheet.facts.percent
+        # A percent-formatted cell holds a fraction, whatever its number: it says nothing
+        # about how the plain numbers of the column were typed.
+        return typed_as_percents(
+            [
+                row[column]
+                for i, row in enumerate(rows, first)
+                if column < len(row) and (i, column) not in percent
+            ]
+        )
 
     def _only_a_number(self, row: list[CellValue], own: list[int]) -> bool:
         """A row whose only content is its 序号: numbered in advance, still empty."""
@@ -301,6 +351,14 @@ class _SheetParser:
 
     def _progress(self, row: list[CellValue], excel_row: int, status_text: str) -> float | None:
         value = self._raw(row, "progress")
+        column = self.header.columns.get("progress")
+        formatted = column is not None and self.sheet.is_percent((excel_row - 1, column))
+        if formatted and isinstance(value, int | float) and not isinstance(value, bool):
+            # As the office sees it: 1.5 in a 0% cell shows 150%, never 2%; 1 is plainly 100%.
+            progress, why = percent_cell(float(value))
+            if why:
+                self._problem(excel_row, "progress", f"{value * 100:g}%", why)
+            return progress
         progress, why = parse_progress(value)
         if why:
             self._problem(excel_row, "progress", text(value), why)
@@ -322,6 +380,8 @@ class _SheetParser:
 
     def _problem(self, excel_row: int, name: str, value: str, message: str) -> None:
         column = self.header.columns.get(name)
+        if (excel_row - 1, column) in self.sheet.facts.errors:
+            return  # reported once, as the formula error it is, not as empty or unreadable
         label = (
             self.header.labels.get(column, FIELD_LABELS[name]) if column is not None else FIELD_LABELS[name]
         )

@@ -98,7 +98,7 @@ def check_table(console: Console, assessment: Assessment) -> None:
     ledger = assessment.ledger
     console.print(f"[bold]整改任务台账检查[/bold]（{chinese_date(assessment.today)}）")
     for path in ledger.files:
-        console.print(f"台账文件：{path}")
+        console.print(f"台账文件：{escape(path)}")
     warned = len(assessment.alerts)
     console.print(f"共 {len(ledger.tasks)} 项任务，{warned} 项有预警，{len(ledger.problems)} 处数据问题。\n")
     console.print(_task_table(ledger.tasks, assessment))
@@ -133,12 +133,12 @@ def _task_table(tasks: Sequence[Task], assessment: Assessment) -> Table:
     for section, group in by_section(tasks).items():
         done = sum(1 for t in group if t.status is Status.DONE)
         for index, task in enumerate(group):
-            label = f"{section}\n（{len(group)}项，完成{done}项）" if index == 0 else ""
+            label = f"{escape(section)}\n（{len(group)}项，完成{done}项）" if index == 0 else ""
             table.add_row(
                 label,
-                task.no or "—",
-                task.title or "（空）",
-                deadline_label(task),
+                escape(task.no) or "—",
+                escape(task.title) or "（空）",
+                escape(deadline_label(task)),
                 STATUS_LABELS[task.status],
                 percent(task.progress),
                 _alerts_cell(assessment.alerts.get(task.key, ())),
@@ -150,7 +150,9 @@ def _task_table(tasks: Sequence[Task], assessment: Assessment) -> Table:
 def _alerts_cell(alerts: Sequence[Alert]) -> str:
     if not alerts:
         return "—"
-    return "\n".join(f"[{LEVEL_STYLES[a.level.value]}]{a.level.label}[/]：{a.message}" for a in alerts)
+    return "\n".join(
+        f"[{LEVEL_STYLES[a.level.value]}]{a.level.label}[/]：{escape(a.message)}" for a in alerts
+    )
 
 
 def _problem_table(problems: Sequence[Problem]) -> Table:
@@ -158,7 +160,8 @@ def _problem_table(problems: Sequence[Problem]) -> Table:
     for name in ("工作表", "单元格", "列", "内容", "问题"):
         table.add_column(name)
     for p in problems:
-        table.add_row(p.sheet, p.cell, p.column, p.value or "（空）", p.message)
+        cells = (p.sheet, p.cell, p.column, p.value or "（空）", p.message)
+        table.add_row(*map(escape, cells))  # ledger text is data, never markup
     return table
 
 
@@ -228,4 +231,4 @@ def _figures_table(view: WeeklyView) -> Table:
 
 def _figures_cells(f: SectionFigures) -> list[str]:
     counts = (f.total, f.done, f.open, f.red, f.yellow, f.blue, f.stale)
-    return [f.section, *map(str, counts), percent(f.completion_rate)]
+    return [escape(f.section), *map(str, counts), percent(f.completion_rate)]
