@@ -51,7 +51,8 @@ class CheckCommand(Command):
         from scheduler.views import terminal
 
         if fmt == "json":
-            terminal.write_check_json(sys.stdout, assessment)
+            sys.stdout.flush()
+            terminal.write_check_json(sys.stdout.buffer, assessment)
         else:
             terminal.check_table(_console(), assessment)
         return 0

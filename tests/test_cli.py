@@ -28,6 +28,7 @@ JSON_TASK_KEYS = {
     "status",
     "progress",
     "alerts",
+    "light",
 }
 
 
@@ -75,12 +76,16 @@ def test_check_json_keeps_its_contract_on_the_sample_ledger(
                 "message": "进度80%，低于序时进度94%",
             }
         ],
+        "light": "yellow",
     }
     by_no = {t["no"]: t for t in out["tasks"]}
     assert by_no["10"]["alerts"] == [
         {"code": "overdue", "level": "red", "days": 20, "escalate": True, "message": "已逾期20天，列入督办"}
     ]
+    # Every warning stays listed; the task has one light, its worst.
     assert [a["code"] for a in by_no["12"]["alerts"]] == ["behind_schedule", "due_soon"]
+    assert by_no["12"]["light"] == "yellow"
+    assert all(t["light"] is None for t in out["tasks"] if not t["alerts"])
     (problem,) = out["problems"]
     assert {k: problem[k] for k in ("sheet", "row", "column", "value")} == {
         "sheet": "整改台账",

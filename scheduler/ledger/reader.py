@@ -222,11 +222,13 @@ class _SheetParser:
     _text_columns: list[tuple[str, int]] = field(init=False)
     _percent_column: bool = field(init=False, default=False)
     _wide_cells: set[tuple[int, int]] = field(init=False)  # cells merged across columns
+    _columns: dict[str, int | None] = field(init=False)  # where the parsed fields are
 
     def __post_init__(self) -> None:
         self.file = str(self.path)  # one string shared by every task of the sheet
         self._text_columns = [(n, c) for n, c in self.header.columns.items() if n not in _PARSED]
         self._wide_cells = {(r1, c1) for r1, c1, _r2, c2 in self.sheet.merges if c2 > c1}
+        self._columns = {name: self.header.columns.get(name) for name in _PARSED}
 
     def parse(self) -> None:
         rows = self.sheet.rows  # filled in place: this sheet was read for this parse alone
@@ -244,9 +246,13 @@ class _SheetParser:
 
     def _classify(self, index: int, row: list[CellValue], inherited: Iterable[int]) -> tuple[_Row, str]:
         taken = set(inherited)
-        own = [c for c, v in enumerate(row) if v != "" and v is not None]
-        if taken:
-            own = [c for c in own if c not in taken]
+        if len(row) - row.count("") - row.count(None) - len(taken) >= 2:
+            # Two or more cells of its own (most rows): a task, unless a note or a total.
+            # Counted in C, since this runs for every row of a big ledger.
+            first = text(next(v for c, v in enumerate(row) if v != "" and v is not None and c not in taken))
+            skip = _NOTE.match(first) or _TOTAL.match(first)
+            return (_Row.SKIP if skip else _Row.TASK), ""
+        own = [c for c, v in enumerate(row) if v != "" and v is not None and c not in taken]
         if not own or self._only_a_number(row, own):
             return _Row.SKIP, ""
         first = text(row[own[0]])
@@ -344,14 +350,14 @@ class _SheetParser:
         return texts
 
     def _raw(self, row: list[CellValue], name: str) -> CellValue:
-        column = self.header.columns.get(name)
+        column = self._columns[name]
         if column is None or column >= len(row):
             return None
         return row[column]
 
     def _progress(self, row: list[CellValue], excel_row: int, status_text: str) -> float | None:
         value = self._raw(row, "progress")
-        column = self.header.columns.get("progress")
+        column = self._columns["progress"]
         formatted = column is not None and self.sheet.is_percent((excel_row - 1, column))
         if formatted and isinstance(value, int | float) and not isinstance(value, bool):
             # As the office sees it: 1.5 in a 0% cell shows 150%, never 2%; 1 is plainly 100%.

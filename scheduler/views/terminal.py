@@ -6,8 +6,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
+import orjson
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -27,22 +28,21 @@ LEVEL_STYLES = {"red": "bold red", "yellow": "yellow", "blue": "blue"}
 # --- check ---------------------------------------------------------------------------------
 
 
-def write_check_json(out: TextIO, assessment: Assessment) -> None:
+def write_check_json(out: BinaryIO, assessment: Assessment) -> None:
     """The stable JSON contract of `taizhang check --format json`, one object on one line.
 
     Written a block of tasks at a time: a 50,000-row ledger would otherwise hold every dict
-    and the whole text in memory at once, and one encoder call per task costs more than the
-    encoding itself."""
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    and the whole text in memory at once. orjson encodes several times faster than the
+    standard library, which made up a sixth of a big ledger's `check`."""
     alerts = assessment.alerts
     tasks = assessment.ledger.tasks
-    out.write(f'{{"today": {dumps(assessment.today.isoformat())}, "tasks": [')
+    out.write(b'{"today":' + orjson.dumps(assessment.today.isoformat()) + b',"tasks":[')
     for start in range(0, len(tasks), JSON_BLOCK):
         block = [task_dict(t, alerts.get(t.key, ())) for t in tasks[start : start + JSON_BLOCK]]
-        out.write((", " if start else "") + dumps(block)[1:-1])
-    out.write('], "problems": ')
-    out.write(dumps([problem_dict(p) for p in assessment.ledger.problems]))
-    out.write("}\n")
+        out.write((b"," if start else b"") + orjson.dumps(block)[1:-1])
+    out.write(b'],"problems":')
+    out.write(orjson.dumps([problem_dict(p) for p in assessment.ledger.problems]))
+    out.write(b"}\n")
 
 
 def task_dict(task: Task, alerts: Sequence[Alert] = ()) -> dict[str, Any]:
@@ -62,6 +62,7 @@ def task_dict(task: Task, alerts: Sequence[Alert] = ()) -> dict[str, Any]:
         "status": task.status.value,
         "progress": task.progress,
         "alerts": [alert_dict(a) for a in alerts],
+        "light": min(alerts, key=lambda a: a.level.rank).level.value if alerts else None,
     }
 
 
