@@ -156,15 +156,15 @@ def test_weekly_figures_match_a_hand_count(office: Path, capsys: pytest.CaptureF
     figures = {s["section"]: s for s in out["sections"]}
     assert figures["大气环境股"] == {
         "section": "大气环境股", "total": 3, "done": 0, "open": 3, "red": 1, "yellow": 1, "blue": 1,
-        "stale": 0, "completion_rate": 0.0,
+        "stale": 0, "escalated": 1, "completion_rate": 0.0,
     }  # fmt: skip
     assert figures["水环境股"] == {
         "section": "水环境股", "total": 3, "done": 1, "open": 2, "red": 0, "yellow": 0, "blue": 1,
-        "stale": 0, "completion_rate": 0.3333,
+        "stale": 0, "escalated": 0, "completion_rate": 0.3333,
     }  # fmt: skip
     assert out["total"] == {
         "section": "合计", "total": 5, "done": 1, "open": 4, "red": 1, "yellow": 1, "blue": 1,
-        "stale": 0, "completion_rate": 0.2,
+        "stale": 0, "escalated": 1, "completion_rate": 0.2,
     }  # fmt: skip
     table = run(office, capsys, "week", "--today", "2025-06-20")
     assert "大气环境股" in table and "合计" in table and "33%" in table

@@ -123,14 +123,15 @@ class SectionFigures:
     red: int
     yellow: int
     blue: int
-    stale: int
+    stale: int  # 本周无进展: a flag, counted apart from the lights
+    escalated: int = 0  # 督办: overdue long enough to go to the leader; a flag, counted apart
 
     @property
     def completion_rate(self) -> float:
         return self.done / self.total if self.total else 0.0
 
 
-_FIGURES = ("total", "done", "open", "red", "yellow", "blue", "stale")
+_FIGURES = ("total", "done", "open", "red", "yellow", "blue", "stale", "escalated")
 
 
 def section_figures(
@@ -161,6 +162,7 @@ def _figure_row(task: Task, alerts: Mapping[str, Sequence[Alert]]) -> list[objec
         int(worst is Level.YELLOW),
         int(worst is Level.BLUE),
         int(any(a.code is AlertCode.STALE for a in found)),
+        int(any(a.escalate for a in found)),
     ]
 
 
