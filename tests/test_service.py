@@ -289,3 +289,33 @@ ca_file = "{server.ca_file.as_posix()}"
         assert stop(again)[0] == 0
     finally:
         server.stop()
+
+
+def test_a_bad_cell_while_the_service_runs_leaves_it_running_and_mails_the_others(
+    tmp_path: Path,
+    services: list,  # type: ignore[type-arg]
+) -> None:
+    from builders import ledger, row, write
+    from hostile import excel_escape, rewrite_sheet
+
+    book = write(
+        tmp_path / "台账.xlsx",
+        {
+            "整改台账": ledger(
+                [
+                    row(1, "扬尘管控不到位", "LEAD", "2025年6月1日"),
+                    row(2, "黑臭水体整治滞后", "水环境股", "2025年6月1日"),
+                ]
+            )
+        },
+    )
+    # A Word line break and an escape sequence pasted into one section's cell.
+    rewrite_sheet(book, lambda xml: xml.replace("LEAD", excel_escape("大气环境股\x0b\x1b[31m")))
+    extra = '[sections]\n"大气环境股" = "dq@example.gov.cn"\n"水环境股" = "shj@example.gov.cn"\n'
+    config = write_config(tmp_path, extra=extra)
+    proc = start(config, services)
+    wait_for(lambda: any(result == "ok" for _, result, _ in runs(config)))
+    assert proc.poll() is None  # the service lives on
+    subjects = " ".join(s for s, _ in outbox(config))
+    assert "水环境股" in subjects and "大气环境股" in subjects and "整改周报" in subjects
+    assert stop(proc)[0] == 0
