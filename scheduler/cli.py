@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -81,8 +82,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BUG
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse ends its section headings with an ASCII colon; the rest of the help is in
+    Chinese, with full-width punctuation, and so are the headings here."""
+
+    def format_help(self) -> str:
+        text = re.sub(r"^(\S[^\n]*):$", r"\1：", super().format_help(), flags=re.M)
+        return text.replace("命令：\n  命令\n", "命令：\n")  # the list of commands, named once
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="taizhang",
         description="台账预警：读取整改任务台账，跟踪进度并预警滞后任务。",
     )

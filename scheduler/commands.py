@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -329,5 +330,6 @@ def _console() -> Any:
             # `taizhang check | head`: rich would exit with 1; the reader just stopped reading.
             raise BrokenPipeError
 
-    # Piped into a file, rich would assume 80 columns and fold Chinese text badly.
-    return QuietConsole(width=None if sys.stdout.isatty() else 140, highlight=False)
+    # Piped into a file, rich would assume 80 columns; COLUMNS, when set, says otherwise.
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 140
+    return QuietConsole(width=width, highlight=False)

@@ -73,6 +73,7 @@ class MailSettings:
     office: tuple[str, ...]
     copy_support: bool = False
     reply_days: int = 5
+    reply_instructions: str = "请在台账中更新本股室事项的整改状态、完成进度和整改进展，或直接回复本邮件。"
     retry_backoff_seconds: int = 300
     max_message_kb: int = 10240  # an attachment that would break it is left out
     smtp: SmtpSettings | None = None
@@ -288,6 +289,7 @@ def _mail(t: _Table, base: Path) -> MailSettings:
         office=t.addresses("office"),
         copy_support=t.boolean("copy_support", False),
         reply_days=t.integer("reply_days", MailSettings.reply_days, 1, 60),
+        reply_instructions=t.text("reply_instructions", MailSettings.reply_instructions),
         retry_backoff_seconds=t.integer("retry_backoff_seconds", 300, 0, 86400),
         max_message_kb=t.integer("max_message_kb", MailSettings.max_message_kb, 64, 102400),
         smtp=_smtp(smtp_table, base) if smtp_table.data or transport == "smtp" else None,

@@ -133,14 +133,18 @@ class Cycle:
         and blue warnings that section was never sent."""
         daily = mode is RunMode.DAILY
         window = EVER if daily else timedelta(days=self.settings.alerts.repeat_days)
-        alerts = assessment.alerts
-        if daily:
-            alerts = {k: [a for a in v if a.code in DAILY_CODES] for k, v in alerts.items()}
         ledger = assessment.ledger
         recent = history.sent_after(self.today - window)
         routing = self._routing(ledger.contacts)
         return plan_sections(
-            ledger.tasks, alerts, assessment.identities, routing, recent, self.today, window.days
+            ledger.tasks,
+            assessment.alerts,
+            assessment.identities,
+            routing,
+            recent,
+            self.today,
+            window.days,
+            sendable=(lambda a: a.code in DAILY_CODES) if daily else (lambda a: True),
         )
 
     def weekly_view(

@@ -102,7 +102,7 @@ def test_check_table_groups_tasks_by_lead_section_and_lists_problems(
     assert main(check(sample_config)) == 0
     out = capsys.readouterr().out
     assert "整改任务台账检查（2025年6月20日）" in out
-    assert "共 19 项任务，6 项有预警，1 处数据问题" in out
+    assert "共19项任务，有预警的6项：红色2项、黄色4项、蓝色0项" in out and "数据问题1处" in out
     assert "红色：已逾期20天，列入督办" in out
     assert out.index("水环境股") < out.index("大气环境股") < out.index("数据问题（1处")
     assert "I23" in out and "待定" in out

@@ -9,7 +9,7 @@ from builders import task
 from scheduler.core.identity import identify
 from scheduler.core.model import Alert, AlertCode, Level, SentItem
 from scheduler.mail.compose import Routing, plan_sections, summary_due, summary_item
-from scheduler.views.mail import section_html, section_subject, section_text
+from scheduler.views.mail import letter, section_html, section_subject, section_text
 
 T = date(2025, 6, 20)
 RED = Alert(AlertCode.OVERDUE, Level.RED, "已逾期5天", days=5)
@@ -30,6 +30,10 @@ ROUTING = Routing(
 
 def plan(tasks, alerts, recent=(), routing=ROUTING):  # type: ignore[no-untyped-def]
     return plan_sections(tasks, alerts, identify(tasks, None), routing, list(recent), T)
+
+
+def facts(mail, reply=T + timedelta(days=5)):  # type: ignore[no-untyped-def]
+    return letter(mail, T, reply, "办公室", "请在台账中更新整改进展，或直接回复本邮件。", "")
 
 
 def sent(identity: str, alert: Alert, section: str = "大气环境股", days_ago: int = 1) -> SentItem:
@@ -99,7 +103,7 @@ def test_escalated_items_copy_the_leader_and_the_office() -> None:
     t = task("s!5")
     (mail,) = plan([t], {"s!5": [ESCALATED]}).sections
     assert mail.cc == ("lhm@example.gov.cn", "office@example.gov.cn")
-    assert section_subject(mail, T) == "【整改预警·督办】大气环境股：逾期1项（2025年6月20日）"
+    assert section_subject(mail, T) == "【整改预警·督办】大气环境股：红色1项（2025年6月20日）"
 
 
 def test_support_sections_get_a_copy_only_when_asked() -> None:
@@ -119,8 +123,10 @@ def test_a_section_without_an_address_is_flagged_for_the_office() -> None:
     result = plan([t], {"s!5": [RED, BLUE]})
     (mail,) = result.unrouted
     assert mail.to == () and mail.section == "计划财务股"
-    assert section_subject(mail, T) == "【整改预警·无收件人】计划财务股：逾期1项、临期1项（2025年6月20日）"
-    assert "计划财务股未设置邮箱" in section_html(mail, T, T, "办公室")
+    # One task, one light: red, however many warnings it has.
+    assert section_subject(mail, T) == "【整改预警·无收件人】计划财务股：红色1项（2025年6月20日）"
+    html = section_html(facts(mail))
+    assert "计划财务股没有设置邮箱" in html and "config.toml" in html  # the office's copy says how
     # Its warnings are recorded against the section, so they are not re-sent tomorrow.
     assert {i.audience for i in mail.items(T)} == {"section:计划财务股"}
 
@@ -136,10 +142,27 @@ def test_config_wins_over_the_contacts_sheet() -> None:
     assert routing.sections == {"大气环境股": ("dq@example.gov.cn",), "监测站": ("jc@example.gov.cn",)}
 
 
-def test_the_subject_counts_each_kind_of_warning() -> None:
+def test_the_subject_counts_each_task_once_by_its_light() -> None:
     tasks = [task("s!5", no="1"), task("s!6", no="2"), task("s!7", no="3")]
     (mail,) = plan(tasks, {"s!5": [RED], "s!6": [RED], "s!7": [YELLOW, BLUE]}).sections
-    assert section_subject(mail, T) == "【整改预警】大气环境股：逾期2项、滞后1项、临期1项（2025年6月20日）"
+    assert section_subject(mail, T) == "【整改预警】大气环境股：红色2项、黄色1项（2025年6月20日）"
+
+
+def test_a_routed_section_mail_says_nothing_about_config() -> None:
+    (mail,) = plan([task("s!5")], {"s!5": [RED]}).sections
+    for body in (section_html(facts(mail)), section_text(facts(mail))):
+        assert "config.toml" not in body and "[sections]" not in body
+        assert "请于6月25日前报送整改进展" in body and "或直接回复本邮件" in body
+
+
+def test_a_card_says_each_fact_once_and_other_warnings_as_details() -> None:
+    t = task("s!5", no="12", title="生态修复", progress=0.3)
+    (mail,) = plan([t], {"s!5": [ESCALATED, YELLOW, BLUE]}).sections
+    card = section_text(facts(mail)).split("12. 生态修复", 1)[1]
+    assert card.count("已逾期") == 2  # the reason, and the days beside the deadline
+    assert "预警：红色 · 已逾期；同时进度滞后、临近完成时限 · 督办" in card
+    assert card.count("督办") == 1 and card.count("序时进度") == 1
+    assert "完成进度：30%，序时进度44%" in card
 
 
 def test_the_body_groups_red_then_yellow_then_blue_and_asks_for_action() -> None:
@@ -149,17 +172,17 @@ def test_the_body_groups_red_then_yellow_then_blue_and_asks_for_action() -> None
         task("s!7", no="3", title="黄", progress=0.3),
     ]
     (mail,) = plan(tasks, {"s!5": [BLUE], "s!6": [RED], "s!7": [YELLOW]}).sections
-    text = section_text(mail, T, T + timedelta(days=5), "办公室")
-    assert text.index("红色预警") < text.index("2. 红") < text.index("黄色预警") < text.index("3. 黄")
-    assert text.index("3. 黄") < text.index("蓝色预警") < text.index("1. 蓝")
-    assert "请于6月25日前报送整改进展和逾期原因" in text
-    assert "完成进度：30%（序时进度44%）" in text
+    text = section_text(facts(mail))
+    assert text.index("【红色") < text.index("2. 红") < text.index("【黄色") < text.index("3. 黄")
+    assert text.index("3. 黄") < text.index("【蓝色") < text.index("1. 蓝")
+    assert "请于6月25日前报送整改进展" in text and "要求：说明逾期原因和预计完成时间" in text
+    assert "完成进度：30%，序时进度44%" in text
 
 
 def test_ledger_text_is_escaped_in_html() -> None:
     t = task("s!5", title="<script>alert(1)</script>", note="A & B")
     (mail,) = plan([t], {"s!5": [RED]}).sections
-    html = section_html(mail, T, T, "办公室")
+    html = section_html(facts(mail))
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "A &amp; B" in html
 

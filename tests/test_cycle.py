@@ -97,7 +97,7 @@ def test_a_daily_cycle_sends_only_new_red_and_blue_warnings_and_nothing_twice(tm
     kept = Kept()
     result = cycle(settings, date(2025, 6, 17), kept).run(mode=RunMode.DAILY)
     assert not result.snapshot_taken
-    assert kept.subjects() == ["【整改预警】水环境股：临期1项（2025年6月17日）"]  # not the yellow one
+    assert kept.subjects() == ["【整改预警】水环境股：蓝色1项（2025年6月17日）"]  # not the yellow one
     body = message_from_bytes(kept.sent[0].payload, policy=policy.default).get_body(("plain",))
     assert body is not None and "应急清单复核" in body.get_content() and "黑臭水体" not in body.get_content()
     later = Kept()  # the next day: the blue one was sent, the red one was sent on Monday

@@ -30,6 +30,7 @@ from scheduler.views.mail import (
     Draft,
     DraftKind,
     clip,
+    letter,
     section_html,
     section_subject,
     section_text,
@@ -71,10 +72,10 @@ def a_section_mail(routed: bool) -> SectionMail:
 @pytest.mark.parametrize("routed", [True, False])
 def test_every_ledger_value_in_a_section_mail_is_cut(routed: bool) -> None:
     mail = a_section_mail(routed)
-    html = section_html(mail, T, date(2025, 6, 25), "沅江分局")
-    text = section_text(mail, T, date(2025, 6, 25), "沅江分局")
+    facts = letter(mail, T, date(2025, 6, 25), "沅江分局", "请更新台账。", "附件.xlsx")
+    html, text = section_html(facts), section_text(facts)
     for body in (html, text):
-        for char in "甲乙丙丁戊己":
+        for char in "甲乙丙丁戊":  # 己, the warning's own message, is ours: cards give the reason
             assert_cut(body, char)
     assert_cut(section_subject(mail, T), "丁")
 
@@ -127,15 +128,18 @@ def noise(n: int, seed: int = 1) -> bytes:
 def a_draft(*attachments: tuple[str, bytes]) -> Draft:
     overdue = task("整改台账!5", title="重污染天气管控不到位", deadline=date(2025, 6, 1))
     mail = SectionMail("大气环境股", ("dq@example.gov.cn",), (), (Entry(overdue, "id", (RED,)),))
+    names = [name for name, _ in attachments]
+    facts = letter(mail, T, date(2025, 6, 25), "沅江分局", "请更新台账。", "、".join(names))
     return Draft(
         kind=DraftKind.SECTION,
         audience=mail.audience,
         to=("dq@example.gov.cn",),
         cc=(),
         subject="【整改预警】大气环境股：逾期1项（2025年6月20日）",
-        html=section_html(mail, T, date(2025, 6, 25), "沅江分局"),
-        text=section_text(mail, T, date(2025, 6, 25), "沅江分局"),
+        html=section_html(facts),
+        text=section_text(facts),
         attachments=attachments,
+        attachment_note=facts.attachment_sentence,
     )
 
 

@@ -109,8 +109,8 @@ def assert_each_sent_exactly_once(config: Path, server: SmtpServer) -> None:
 def test_it_sends_one_email_per_section_and_a_summary(config: Path, server: SmtpServer) -> None:
     assert run_once(config) == 0
     assert subjects(server) == [
-        "【整改预警·督办】大气环境股：逾期1项、临期1项（2025年6月20日）",
-        "【整改预警】水环境股：逾期1项（2025年6月20日）",
+        "【整改预警·督办】大气环境股：红色1项、蓝色1项（2025年6月20日）",
+        "【整改预警】水环境股：红色1项（2025年6月20日）",
         "【整改周报】2025年6月20日：共3项，已完成0项，红色2项、黄色0项、蓝色1项",
     ]
     assert set(server.mailbox.logins) == {USER}  # the full address, as QQ and 163 want it
@@ -123,9 +123,10 @@ def test_it_sends_one_email_per_section_and_a_summary(config: Path, server: Smtp
     assert msg["Cc"] == "lhm@example.gov.cn, office@example.gov.cn"
     html = msg.get_body(("html",)).get_content()
     text = msg.get_body(("plain",)).get_content()
+    assert msg["Reply-To"] == "office@example.gov.cn"  # answers reach the office, who keeps the ledger
     for body in (html, text):
-        assert "重污染天气管控不到位" in body and "已逾期19天，列入督办" in body
-        assert "请于6月25日前报送整改进展和逾期原因" in body
+        assert "重污染天气管控不到位" in body and "已逾期19天" in body and "督办" in body
+        assert "请于6月25日前报送整改进展" in body and "或直接回复本邮件" in body
     assert "禁燃区划定&lt;未完成&gt;" in html and "<未完成>" not in html  # ledger text is escaped
     assert "<br>" not in text
     (attachment,) = msg.iter_attachments()
@@ -251,7 +252,7 @@ def test_a_message_refused_for_all_its_recipients_fails_and_is_not_retried(
     server.mailbox.bad_addresses = {"shj@example.gov.cn", "shj2@example.gov.cn"}
     assert run_once(config) == 0
     statuses = dict(_subjects_and_status(config))
-    assert statuses["【整改预警】水环境股：逾期1项（2025年6月20日）"] == "failed"
+    assert statuses["【整改预警】水环境股：红色1项（2025年6月20日）"] == "failed"
     assert run_once(config) == 0
     assert [s for s in subjects(server) if "水环境股" in s] == []
 

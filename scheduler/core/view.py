@@ -55,6 +55,11 @@ class ChangeGroup:
     items: tuple[ChangeItem, ...]
 
 
+# The columns of the per-section figures, as every table of them is headed. A task counts
+# once, by its light; 无进展 and 督办 are flags, counted apart.
+FIGURE_HEAD = ("牵头单位", "任务", "完成", "红", "黄", "蓝", "无进展", "督办", "完成率")
+COUNTING_RULE = "每项未完成的任务按最严重的颜色计一次；无进展、督办另行统计。"
+
 # The change groups, in the order every output lists them.
 CHANGE_LABELS = ("新完成", "新逾期", "新增任务", "移除任务", "本周无进展", "进度变化")
 
@@ -133,8 +138,18 @@ class WeeklyView:
             (f"黄色 {t.yellow} 项", Level.YELLOW.value),
             ("、", ""),
             (f"蓝色 {t.blue} 项", Level.BLUE.value),
-            (f"，本周无进展 {t.stale} 项。", ""),
+            (f"，本周无进展 {self.stale_count(t)}。", ""),
         )
+
+    def figure_cells(self, f: SectionFigures) -> tuple[str, ...]:
+        """One row of FIGURE_HEAD, as text."""
+        stale = str(f.stale) if self.baseline is not None else "—"  # not measured yet
+        counts = (f.total, f.done, f.red, f.yellow, f.blue)
+        return (f.section, *map(str, counts), stale, str(f.escalated), percent(f.completion_rate))
+
+    def stale_count(self, figures: SectionFigures) -> str:
+        """本周无进展 is measured against a snapshot a week old: before there is one, "—"."""
+        return f"{figures.stale} 项" if self.baseline is not None else "—"
 
     @property
     def headline_text(self) -> str:
@@ -143,7 +158,7 @@ class WeeklyView:
     @property
     def changes_intro(self) -> str:
         if self.baseline is None:
-            return "还没有一周以前的快照，下周起列出本周变化。"
+            return "还没有一周以前的快照：本周无进展和本周变化下周起才有，暂以“—”表示。"
         if not self.changes:
             return f"与{chinese_date(self.baseline)}相比没有变化。"
         return f"与{chinese_date(self.baseline)}的快照比较。"

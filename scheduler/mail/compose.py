@@ -10,21 +10,13 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from scheduler.core.model import Alert, AlertCode, Level, SentItem, Task
+from scheduler.core.model import Alert, Level, SentItem, Task
 from scheduler.core.tracking import NO_SECTION
 
-# The words of a subject line, in the order the office reads them.
-CODE_WORDS = {
-    AlertCode.OVERDUE: "逾期",
-    AlertCode.BEHIND: "滞后",
-    AlertCode.STALE: "无进展",
-    AlertCode.DUE_SOON: "临期",
-    AlertCode.REVIEW_DUE: "回头看",
-}
 SUMMARY = "summary"
 
 
@@ -87,19 +79,26 @@ class Routing:
 
 @dataclass(frozen=True)
 class Entry:
-    """One task in one message, with the warnings that message carries for it."""
+    """One task in one message: the warnings this message carries for it (new to the section),
+    and every warning the task has today, which give its light and its card's details."""
 
     task: Task
     identity: str
     alerts: tuple[Alert, ...]
+    every: tuple[Alert, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.every:
+            object.__setattr__(self, "every", self.alerts)
 
     @property
-    def level(self) -> Level:
-        return min((a.level for a in self.alerts), key=lambda level: level.rank)
+    def light(self) -> Level:
+        """The task's one colour: its worst warning, whether or not it is new."""
+        return min((a.level for a in self.every), key=lambda level: level.rank)
 
     @property
     def escalated(self) -> bool:
-        return any(a.escalate for a in self.alerts)
+        return any(a.escalate for a in self.every)
 
 
 @dataclass(frozen=True)
@@ -118,14 +117,6 @@ class SectionMail:
     @property
     def routed(self) -> bool:
         return bool(self.to)
-
-    def counts(self) -> dict[AlertCode, int]:
-        found: dict[AlertCode, int] = {}
-        for code in CODE_WORDS:
-            n = sum(1 for e in self.entries if any(a.code is code for a in e.alerts))
-            if n:
-                found[code] = n
-        return found
 
     def items(self, day: date) -> tuple[SentItem, ...]:
         return tuple(
@@ -155,6 +146,7 @@ def plan_sections(
     recent: Sequence[SentItem],
     day: date,
     repeat_days: int = 7,
+    sendable: Callable[[Alert], bool] = lambda alert: True,
 ) -> Plan:
     """1. Group the warned tasks by lead section (a task with two lead sections goes to both).
     2. Drop the warnings that section was already sent within the repeat window.
@@ -169,9 +161,10 @@ def plan_sections(
             continue
         identity = identities[task.key]
         for section in task.lead or (NO_SECTION,):
-            fresh = _fresh(found, history.get((str(Audience.of_section(section)), identity), []))
+            sent = history.get((str(Audience.of_section(section)), identity), [])
+            fresh = [a for a in _fresh(found, sent) if sendable(a)]
             if fresh:
-                grouped[section].append(Entry(task, identity, tuple(fresh)))
+                grouped[section].append(Entry(task, identity, tuple(fresh), tuple(found)))
     plan = Plan(day=day)
     for section, entries in grouped.items():
         plan.sections.append(_address(section, entries, routing))

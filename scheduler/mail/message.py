@@ -90,10 +90,12 @@ def _build(
     root["To"] = ", ".join(draft.to)
     if draft.cc:
         root["Cc"] = ", ".join(draft.cc)
+    if draft.reply_to:
+        root["Reply-To"] = ", ".join(draft.reply_to)
     root["Subject"] = Header(draft.subject, "utf-8", header_name="Subject").encode()
     root["Date"] = format_datetime(when)
     root["Message-ID"] = message_id
-    html, text = with_notices(draft.html, draft.text, notices)
+    html, text = with_notices(draft, notices)
     body = MIMEMultipart("alternative")
     body.attach(MIMEText(text, "plain", "utf-8"))
     body.attach(MIMEText(html, "html", "utf-8"))
