@@ -235,7 +235,9 @@ def _numbers(tasks: Sequence[Task]) -> list[str]:
 
 # A category written with its own ordinal or as a 反馈问题 line (a banner row of the ledger):
 # the draft numbers the groups itself.
-_ORDINAL = re.compile(r"^\s*(?:[（(][一二三四五六七八九十百零〇\d]+[)）]|[一二三四五六七八九十百零〇]+[、.．]|\d+[、.．](?!\d))\s*")
+_ORDINAL = re.compile(
+    r"^\s*(?:[（(][一二三四五六七八九十百零〇\d]+[)）]|[一二三四五六七八九十百零〇]+[、.．]|\d+[、.．](?!\d))\s*"
+)
 _ASKED = re.compile(r"^反馈问题\s*[:：]?\s*")
 
 
@@ -283,6 +285,7 @@ def to_bytes(tongbao: Tongbao, template: bytes, template_name: str) -> bytes:
     marker = f"TAIZHANG-{uuid.uuid4().hex}"
     document = _render(template, template_name, {**tongbao.fields(), LEDGER_FIELD: marker})
     _put_section_two(document, marker, tongbao.section_two(), template_name)
+    document.core_properties.title = tongbao.title  # not the template's own title
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
@@ -341,7 +344,13 @@ def _put_section_two(document: Document, marker: str, paragraphs: list[tuple[Kin
     slots = [p for p in document.paragraphs if marker in p.text]
     field = f"{{{{ {LEDGER_FIELD} }}}}"
     if len(slots) != 1 or slots[0].text.strip() != marker:
-        problem = "写了不止一处" if len(slots) > 1 else "没有单独成段" if slots else "找不到（不能放在表格、页眉或页脚中）"
+        problem = (
+            "写了不止一处"
+            if len(slots) > 1
+            else "没有单独成段"
+            if slots
+            else "找不到（不能放在表格、页眉或页脚中）"
+        )
         raise TongbaoTemplateError(
             name,
             f"台账生成的整改进展放在模板中 {field} 所在的位置，但 {field} {problem}。"
@@ -367,7 +376,9 @@ def template_bytes(settings: Settings) -> tuple[bytes, str]:
         return path.read_bytes(), str(path)
     except FileNotFoundError:
         raise TongbaoTemplateError(
-            path, "文件不存在。请检查路径（相对于 config.toml 所在的文件夹），或删去这一项以使用自带的模板", key=key
+            path,
+            "文件不存在。请检查路径（相对于 config.toml 所在的文件夹），或删去这一项以使用自带的模板",
+            key=key,
         ) from None
     except OSError as e:
         raise TongbaoTemplateError(path, f"无法打开（{os_reason(e)}）", key=key) from None
