@@ -27,6 +27,7 @@ from scheduler.commands import (
     SetPasswordCommand,
     SnapshotCommand,
     StatusCommand,
+    TongbaoCommand,
     WeekCommand,
 )
 from scheduler.core import clock
@@ -124,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, help="保存到这个文件（默认：[report] dir 下按日期命名）")
     report.set_defaults(handler=_report)
 
+    tongbao = commands.add_parser("tongbao", help="生成《整改进展情况通报》Word 草稿（.docx）")
+    _common(tongbao)
+    tongbao.add_argument("--out", type=Path, help="保存到这个文件（默认：[report] dir 下按日期命名）")
+    tongbao.set_defaults(handler=_tongbao)
+
     run = commands.add_parser("run", help="作为后台服务运行（加 --once 则立即运行一次完整流程后退出）")
     _common(run)
     run.add_argument("--once", action="store_true", help="立即运行一次完整流程后退出")
@@ -194,6 +200,11 @@ def _check(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     settings = _settings(args)
     return ReportCommand(settings, _today(args, settings)).run(args.out)
+
+
+def _tongbao(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    return TongbaoCommand(settings, _today(args, settings)).run(args.out)
 
 
 def _snapshot(args: argparse.Namespace) -> int:

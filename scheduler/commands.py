@@ -102,6 +102,29 @@ class ReportCommand(Command):
         return 0
 
 
+@dataclass
+class TongbaoCommand(Command):
+    """`taizhang tongbao`: the 整改进展情况通报 draft (.docx), now."""
+
+    def run(self, out: Path | None) -> int:
+        from scheduler.views import tongbao
+
+        assessment, known = self.read()
+        view = pipeline.view(self.settings, assessment, known)
+        ledger = assessment.ledger
+        content, document = tongbao.build(self.settings, view, ledger.tasks, assessment.alerts)
+        path = out or tongbao.tongbao_path(self.settings.report_dir, self.today)
+        tongbao.write_tongbao(document, path)
+        log.info("已生成通报草稿：%s", path)
+        _say(f"已生成通报草稿：{path}")
+        _say(content.figures.sentence(content.today))
+        if content.problems:
+            _say(f"数据问题（{len(content.problems)}处，请在台账中修正）：")
+            for p in content.problems:
+                _say(f"  {p.sheet} {p.cell} {p.column}：{p.message}")
+        return 0
+
+
 EXIT_PENDING = 3  # some mail could not be sent yet; it stays in the outbox and is retried
 
 

@@ -104,6 +104,20 @@ class StoreSettings:
     path: Path  # the SQLite file: weekly snapshots, the mail outbox, what was sent, the runs
 
 
+DEFAULT_TONGBAO_TITLE = "关于整改任务进展情况的通报"
+
+
+@dataclass(frozen=True)
+class TongbaoSettings:
+    """The 通报 draft (taizhang tongbao, and the weekly run when enabled)."""
+
+    enabled: bool = False  # the weekly run writes it and attaches it to the office summary
+    template: Path | None = None  # None: the template shipped with taizhang
+    issuer: str = OfficeSettings.name  # 发文机关; by default the office's name
+    title: str = DEFAULT_TONGBAO_TITLE
+    show_status: bool = False  # "（已完成）", "（已逾期20天）" … after each 整改情况
+
+
 @dataclass(frozen=True)
 class Settings:
     path: Path
@@ -119,6 +133,7 @@ class Settings:
     calendar: CalendarSettings
     log_path: Path
     report_dir: Path
+    tongbao: TongbaoSettings = field(default_factory=TongbaoSettings)
 
     def rules(self) -> RuleSettings:
         return RuleSettings(plan_start=self.plan.start, alerts=self.alerts)
@@ -136,9 +151,10 @@ def load(path: Path) -> Settings:
     data = _read_toml(path)
     root = _Table(path, "", data)
     base = path.resolve().parent
+    office = _office(root.table("office"))
     settings = Settings(
         path=path,
-        office=_office(root.table("office")),
+        office=office,
         ledger=_ledger(root.table("ledger", required=True), base),
         plan=_plan(root.table("plan", required=True)),
         alerts=_alerts(root.table("alerts")),
@@ -150,6 +166,7 @@ def load(path: Path) -> Settings:
         calendar=_calendar(root.table("calendar")),
         log_path=_log(root.table("log"), base),
         report_dir=_report(root.table("report"), base),
+        tongbao=_tongbao(root.table("tongbao"), base, office),
     )
     root.finish()
     return settings
@@ -366,6 +383,36 @@ def _report(t: _Table, base: Path) -> Path:
     path = t.file("dir", "sheets/reports", base, "周报文件夹", is_folder=True)
     t.finish()
     return path
+
+
+def _tongbao(t: _Table, base: Path, office: OfficeSettings) -> TongbaoSettings:
+    # The template is looked for when the draft is made, not here: a template being edited
+    # (or moved) must not stop `check` or the weekly warnings from loading this file.
+    template = t.get("template")
+    if template is not None and (not isinstance(template, str) or not template.strip()):
+        raise t.error(
+            "template",
+            template,
+            '应为通报模板（.docx）的路径，相对于本配置文件所在的文件夹，例如 "通报模板.docx"；'
+            "不写则使用 taizhang 自带的模板",
+        )
+    if isinstance(template, str) and not template.strip().lower().endswith(".docx"):
+        raise t.error(
+            "template", template, "通报模板应为 .docx 文件；.doc、.wps 文件请在 Word 或 WPS 中另存为 .docx"
+        )
+    tongbao = TongbaoSettings(
+        enabled=t.boolean("enabled", False),
+        template=_resolve(base, template.strip()) if isinstance(template, str) else None,
+        issuer=t.text("issuer", office.name),
+        title=t.text("title", DEFAULT_TONGBAO_TITLE),
+        show_status=t.boolean("show_status", False),
+    )
+    for name in ("issuer", "title"):
+        value = getattr(tongbao, name)
+        if _CONTROL.search(value):
+            raise t.error(name, value, "应为一行文字，不能包含换行或其他控制字符")
+    t.finish()
+    return tongbao
 
 
 def _address_book(t: _Table) -> dict[str, tuple[str, ...]]:

@@ -29,7 +29,7 @@ from scheduler.core.history import EVER, History
 from scheduler.core.labels import chinese_date
 from scheduler.core.model import AlertCode, Ledger, RunMode, Snapshot
 from scheduler.core.view import Failure, Unrouted, WeeklyView
-from scheduler.errors import ReportError
+from scheduler.errors import ReportError, TaizhangError
 from scheduler.logs import log
 from scheduler.mail.compose import Plan, Routing, plan_sections, summary_due
 from scheduler.mail.deliver import Delivery, deliver
@@ -237,8 +237,13 @@ class Cycle:
             [*work.history.failures, *(m for m, _ in d.failed), *(m for m in d.sent if m.refused)]
         )
         view = self.weekly_view(work, notes, failures)
+        tongbao = self._tongbao(work, view)
+        if isinstance(tongbao, str):  # the draft failed: the summary tells the office why
+            notes.append(store.add_note(self.today, tongbao, self.clock()))
+            view, tongbao = self.weekly_view(work, notes, failures), ()
         attachments = self._report_attachment(view)
         result.report = self._save_report(attachments[0][1])
+        attachments += tongbao
         carries = (
             *(("outbox", m.message_id) for m in failures),
             *(("run", str(r.id)) for r in work.history.runs),
@@ -247,6 +252,28 @@ class Cycle:
         summary = summary_draft(self.settings, view, attachments)
         self.send(store, transport, [summary], result, only_these=True, carries=carries)
         store.settle_reports()
+
+    def _tongbao(self, work: Work, view: WeeklyView) -> tuple[tuple[str, bytes], ...] | str:
+        """With [tongbao] enabled, the 通报 draft: saved beside the report and attached to the
+        summary. A template that cannot be used costs the draft, not the summary: the reason
+        is returned for the office. A draft that cannot be saved is still attached."""
+        if not self.settings.tongbao.enabled:
+            return ()
+        from scheduler.views import tongbao  # docxtpl is slow to import; most runs never need it
+
+        path = tongbao.tongbao_path(self.settings.report_dir, self.today)
+        assessment = work.assessment
+        try:
+            _, content = tongbao.build(self.settings, view, assessment.ledger.tasks, assessment.alerts)
+        except TaizhangError as e:
+            log.error("%s", e.message)
+            return f"本周的通报草稿未能生成：{e.message}"
+        try:
+            tongbao.write_tongbao(content, path)
+            log.info("已生成通报草稿：%s", path)
+        except TaizhangError as e:
+            log.error("%s", e.message)
+        return ((path.name, content),)
 
     def _save_report(self, content: bytes) -> str:
         try:

@@ -66,6 +66,21 @@ class ReportError(TaizhangError):
     """The weekly report workbook cannot be saved."""
 
 
+class TongbaoTemplateError(TaizhangError):
+    """The 通报 template is missing, is not a .docx document, or has a field written wrongly."""
+
+    def __init__(self, path: Path | str, reason: str, *, key: str = "") -> None:
+        self.path = path
+        where = f"通报模板 {path}"
+        if key:
+            where += f"（配置项 {key}）"
+        super().__init__(f"{where} 无法使用：{reason}")
+
+
+class TongbaoSaveError(TaizhangError):
+    """The 通报 draft cannot be saved."""
+
+
 class UsageError(TaizhangError):
     """A command-line argument is not allowed."""
 
