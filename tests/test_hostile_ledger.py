@@ -433,3 +433,22 @@ def test_the_sheet_part_is_found_as_calamine_finds_it(tmp_path: Path) -> None:
     write_parts(path, parts)
     assert zipfile.ZipFile(path).read(SHEET)
     assert read(path).tasks[0].progress is None
+
+
+def test_the_service_skips_a_refused_file_at_once_instead_of_retrying(tmp_path: Path) -> None:
+    from scheduler import config as config_module
+    from scheduler.service.runner import Service
+
+    path = declare_size(a_ledger(tmp_path), "xl/styles.xml", 1 << 30)
+    path.rename(tmp_path / "台账.xlsx")
+    config = mail_config(tmp_path)
+    config.write_text(
+        config.read_text(encoding="utf-8") + "\n[schedule]\nread_retries = 5\nread_retry_seconds = 600\n",
+        encoding="utf-8",
+    )
+    settings = config_module.load(config)
+    service = Service(config, settings)
+    service.stop.set()  # had it tried again, it would have given up quietly, returning nothing
+    with pytest.raises(LedgerError) as caught:
+        service._read_ledger(settings)
+    assert not caught.value.retryable and "512 MB" in caught.value.message
