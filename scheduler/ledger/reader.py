@@ -13,8 +13,9 @@ The rules of a real ledger, in the order they apply to each row below the header
 from __future__ import annotations
 
 import enum
+import operator
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -223,12 +224,20 @@ class _SheetParser:
     _percent_column: bool = field(init=False, default=False)
     _wide_cells: set[tuple[int, int]] = field(init=False)  # cells merged across columns
     _columns: dict[str, int | None] = field(init=False)  # where the parsed fields are
+    _names: tuple[str, ...] = field(init=False)  # the text fields, in the order _pick gives them
+    _widest: int = field(init=False)
+    _pick: Callable[[list[CellValue]], Sequence[CellValue]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.file = str(self.path)  # one string shared by every task of the sheet
         self._text_columns = [(n, c) for n, c in self.header.columns.items() if n not in _PARSED]
         self._wide_cells = {(r1, c1) for r1, c1, _r2, c2 in self.sheet.merges if c2 > c1}
         self._columns = {name: self.header.columns.get(name) for name in _PARSED}
+        self._names = tuple(name for name, _ in self._text_columns)
+        columns = [column for _, column in self._text_columns]
+        self._widest = max(columns, default=-1)
+        pick = operator.itemgetter(*columns) if columns else (lambda row: ())
+        self._pick = pick if len(columns) != 1 else (lambda row: (row[columns[0]],))
 
     def parse(self) -> None:
         rows = self.sheet.rows  # filled in place: this sheet was read for this parse alone
@@ -340,9 +349,17 @@ class _SheetParser:
 
     def _texts(self, row: list[CellValue]) -> dict[str, str]:
         """The text of every field in one row; "" for fields the ledger has no column for.
-        This runs for every cell of every row, so it is written for speed."""
-        width = len(row)
+        This runs for every row of a big ledger, so it is written for speed: the cells are
+        picked out in C, and a row as wide as the header (calamine gives them all) takes
+        the short way."""
         texts = dict.fromkeys(FIELDS, "")
+        if len(row) > self._widest:
+            values = self._pick(row)
+            texts.update(
+                zip(self._names, [v.strip() if type(v) is str else text(v) for v in values], strict=True)
+            )
+            return texts
+        width = len(row)
         for name, column in self._text_columns:
             if column < width:
                 value = row[column]
