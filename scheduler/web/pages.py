@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from scheduler.core.labels import LEVEL_NAMES, STATUS_LABELS, chinese_date, deadline_label, percent
@@ -310,7 +311,9 @@ def view_dict(view: WeeklyView) -> dict[str, Any]:
         ],
         "problems": [
             {
-                "file": p.file,
+                "file": Path(
+                    p.file
+                ).name,  # where the ledger lies on this machine is not the viewers' business
                 "sheet": p.sheet,
                 "row": p.row,
                 "column": p.column,
