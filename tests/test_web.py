@@ -300,7 +300,7 @@ def test_trend_and_problems_pages_render(page: tuple[Page, str]) -> None:
 
 def test_the_board_reads_again_only_when_the_ledger_changed(tmp_path: Path) -> None:
     path = write_config(tmp_path)
-    board = Board(config.load(path), fixed_today=TODAY)
+    board = Board(config.load(path), fixed_today=TODAY, apart=False)
     assert board.check()
     first = board.state
     assert not board.check() and board.state is first  # nothing changed: no read
@@ -327,7 +327,7 @@ def test_banners_tell_of_a_skipped_run_and_failing_mail(tmp_path: Path) -> None:
     with Store.open(tmp_path / "state.sqlite3") as store:
         run = store.start_run("weekly", now, now)
         store.finish_run(run, JobResult.SKIPPED, "台账文件正被 WPS 保存", now)
-    board = Board(config.load(path), fixed_today=TODAY)
+    board = Board(config.load(path), fixed_today=TODAY, apart=False)
     assert board.check() and board.state is not None
     assert any("每周运行已跳过：台账文件正被 WPS 保存" in b for b in board.state.banners)
 

@@ -10,6 +10,9 @@ good view in place, with the reason for a banner.
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +25,7 @@ from scheduler.core import clock
 from scheduler.core.labels import chinese_date
 from scheduler.core.model import Task
 from scheduler.core.view import WeeklyView
-from scheduler.errors import TaizhangError
+from scheduler.errors import PageError, TaizhangError
 from scheduler.logs import log
 from scheduler.service.workdays import missing_year_notes
 from scheduler.store import JobResult, JobRun, OutboxMessage, Store, opened_existing
@@ -71,6 +74,8 @@ class Board:
     error: str = ""
     error_at: datetime | None = None
     version: int = 0  # bumped whenever what the page shows changes
+    apart: bool = True  # read in a child process (see scheduler.web.reader); False: in this one
+    stopping: threading.Event = field(default_factory=threading.Event, repr=False)  # ends a read
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def today(self) -> date:
@@ -89,9 +94,13 @@ class Board:
             if not force and self.state is not None and not self._stale(stamp) and not self.error:
                 return False
             try:
-                state = build(self.settings, stamp, self.now())
+                if self.apart:
+                    state = build_apart(self.settings, stamp, self.now(), self.stopping)
+                else:
+                    state = build(self.settings, stamp, self.now())
             except TaizhangError as e:
-                self._failed(e.message)
+                if not self.stopping.is_set():
+                    self._failed(e.message)
                 return False
             except Exception as e:  # never let the page's thread die: log it, keep the old view
                 log.exception("看板读取台账出错")
@@ -147,6 +156,41 @@ def build(settings: Settings, stamp: Stamp, now: datetime) -> BoardState:
         next_runs=_next_runs(settings, now),
         banners=tuple(_banners(settings, today, runs, known.failures)),
     )
+
+
+def build_apart(settings: Settings, stamp: Stamp, now: datetime, stop: threading.Event) -> BoardState:
+    """`build` in a child process; its memory goes with it. Ended at once when `stop` is set."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scheduler.web.reader"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # no console window on Windows
+    )
+    payload: bytes | None = pickle.dumps((settings, stamp, now))
+    try:
+        while True:
+            try:
+                out, _ = proc.communicate(payload, timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                payload = None  # sent already; keep reading
+                if stop.is_set():
+                    raise PageError("服务正在停止") from None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if proc.returncode != 0 or not out:
+        raise PageError(f"读取台账的进程意外退出（退出码 {proc.returncode}）")
+    kind, value = pickle.loads(out)
+    if kind == "ok":
+        assert isinstance(value, BoardState)
+        return value
+    if kind == "error":
+        raise PageError(str(value))
+    log.error("看板读取台账出错：%s", value)
+    raise PageError("程序内部错误，详情见日志")
 
 
 def _modified(stamp: FileStamp) -> datetime | None:
@@ -207,8 +251,10 @@ class Refresher:
         self._wake.set()
 
     def stop(self, timeout: float = 1.0) -> None:
-        """A read in progress cannot be interrupted; the thread is a daemon and is left to it."""
+        """A read in a child process is ended; one in this process (`apart` False) cannot be,
+        and the daemon thread is left to it."""
         self._stopping.set()
+        self.board.stopping.set()  # a read in a child process ends at once
         self._wake.set()
         self._thread.join(timeout)
 
