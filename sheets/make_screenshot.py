@@ -5,7 +5,7 @@ copies of the ledger with less progress, so that the trend and 本周变化 have
 show), served on a free port of 127.0.0.1 and photographed by the system Chromium at
 1280 px. Needs Chromium (apt-get install chromium) and the test extras (Playwright).
 
-    python sheets/make_screenshot.py [--out PATH] [--width 1280]
+    python sheets/make_screenshot.py [--out PATH] [--width 1280] [--page /trend]
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--width", type=int, default=1280)
+    parser.add_argument("--page", default="/", help="which page: /, /trend, /problems, /section/…")
     args = parser.parse_args()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
@@ -84,7 +85,7 @@ def main() -> int:
                           "--disable-component-update", "--disable-sync", "--no-first-run"],
                 )  # fmt: skip
                 tab = browser.new_page(viewport={"width": args.width, "height": 900})
-                tab.goto(settings.web.url)
+                tab.goto(settings.web.url.rstrip("/") + args.page)
                 tab.screenshot(path=str(args.out), full_page=True)
                 browser.close()
         finally:

@@ -115,7 +115,7 @@ def test_the_board_shows_the_office_summarys_figures_for_the_same_ledger_and_day
     assert done.returncode == 0, done.stderr
     headline, mailed = summary_figures(summary_mail(tmp_path / "logs" / "outbox"))
     with serving(config, TODAY) as base:
-        for width in (375, 1280):
+        for width in (320, 375, 1280):
             v = visits(width)
             assert v.open(base + "/").status == 200
             v.shot(tmp_path / f"board_{width}.png")
@@ -220,3 +220,20 @@ def test_healthz_turns_503_after_a_failed_weekly_run(tmp_path: Path, visits: Any
         assert failed.returncode == 2
         sick = v.open(base + "/healthz")
         assert sick.status == 503 and sick.json()["result"] == "failed"
+
+
+def test_every_page_fits_a_phone_without_sideways_scrolling(tmp_path: Path, visits: Any) -> None:
+    config = write_config(tmp_path)
+    assert taizhang("run", "--once", "--config", str(config), "--today", TODAY).returncode == 0
+    with serving(config, TODAY) as base:
+        for name, url in {
+            "trend": "/trend",
+            "problems": "/problems",
+            "section": "/section/" + quote("执法大队"),
+        }.items():
+            for width in (320, 375, 1280):
+                v = visits(width)
+                assert v.open(base + url).status == 200
+                v.shot(tmp_path / f"{name}_{width}.png")
+                assert v.scroll_width()[0] <= width, f"{url} scrolls sideways at {width} px"
+                assert v.problems == []

@@ -166,7 +166,7 @@ class Chart:
     top: int
     lines: tuple[Line, ...]
     ticks: tuple[tuple[float, int], ...]  # y, value
-    labels: tuple[tuple[float, str], ...]  # x, date
+    labels: tuple[tuple[float, str, str], ...]  # x, date, text-anchor (the ends stay inside)
 
 
 CHART_SERIES = (("done", "已完成"), ("open", "未完成"), ("overdue", "逾期"))
@@ -196,8 +196,16 @@ def trend_chart(points: Sequence[TrendPoint], width: int = 400, height: int = 22
         lines.append(Line(kind, label, " ".join(f"{dx},{dy}" for dx, dy, _ in dots), dots))
     ticks = tuple((y(v), v) for v in sorted({0, peak // 2, peak}))
     shown = _label_indexes(len(points))
-    labels = tuple((x(i), f"{points[i].day.month}月{points[i].day.day}日") for i in shown)
+    labels = tuple(
+        (x(i), f"{points[i].day.month}月{points[i].day.day}日", _anchor(i, len(points))) for i in shown
+    )
     return Chart(width, height, left, bottom, top, tuple(lines), ticks, labels)
+
+
+def _anchor(index: int, count: int) -> str:
+    if count < 2:
+        return "middle"
+    return "start" if index == 0 else "end" if index == count - 1 else "middle"
 
 
 def _label_indexes(count: int, most: int = 6) -> list[int]:
