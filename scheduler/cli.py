@@ -22,6 +22,7 @@ from scheduler.commands import (
     ReportCommand,
     RunCommand,
     SendTestCommand,
+    ServeCommand,
     ServiceCommand,
     ServiceFileCommand,
     SetPasswordCommand,
@@ -155,8 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
     send_test.add_argument("--to", required=True, type=_address, help="收件邮箱")
     send_test.set_defaults(handler=_send_test)
 
-    password = commands.add_parser("set-password", help="把邮箱密码（授权码）存入系统钥匙串")
+    serve = commands.add_parser("serve", help="只提供整改看板（网页），供试用；按 Ctrl-C 停止")
+    _common(serve)
+    serve.set_defaults(handler=_serve)
+
+    password = commands.add_parser(
+        "set-password", help="把邮箱密码（授权码）存入系统钥匙串；加 --web 则保存看板密码"
+    )
     password.add_argument("--config", help="配置文件路径（默认：当前目录下的 config.toml）")
+    password.add_argument("--web", action="store_true", help="保存整改看板的查看密码，而不是邮箱密码")
     password.set_defaults(handler=_set_password)
     return parser
 
@@ -244,6 +252,14 @@ def _send_test(args: argparse.Namespace) -> int:
     return SendTestCommand(settings, _today(args, settings)).run(args.to)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    path = config_module.locate(args.config)
+    settings = config_module.load(path)
+    command = ServeCommand(settings, _today(args, settings), config_path=path, fixed_today=args.today)
+    return command.run()
+
+
 def _set_password(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    return SetPasswordCommand(settings, clock.today(settings.office.tz)).run()
+    command = SetPasswordCommand(settings, clock.today(settings.office.tz))
+    return command.run_web() if args.web else command.run()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import getpass
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +21,12 @@ from scheduler.core.assess import Assessment
 from scheduler.core.history import History
 from scheduler.core.labels import chinese_date
 from scheduler.core.model import RunMode
-from scheduler.credentials import keyring_available, store_in_keyring
+from scheduler.credentials import (
+    WEB_KEYRING_SERVICE,
+    WEB_KEYRING_USER,
+    keyring_available,
+    store_in_keyring,
+)
 from scheduler.errors import MISSING, ConfigError, TaizhangError, UsageError
 from scheduler.logs import log
 from scheduler.service.locks import cycle_guard, service_lock
@@ -168,6 +175,38 @@ class ServiceCommand(Command):
 
 
 @dataclass
+class ServeCommand(Command):
+    """`taizhang serve`: the status page alone, in the foreground, until Ctrl-C or SIGTERM."""
+
+    config_path: Path = Path("config.toml")
+    fixed_today: date | None = None
+
+    def run(self, stop: threading.Event | None = None) -> int:
+        from scheduler import logs
+        from scheduler.web.server import Page
+
+        logs.console(self.settings.office.tz)
+        stop = stop or _stop_on_signals()
+        page = Page.open(self.settings, self.config_path, self.fixed_today, read_first=True)
+        try:
+            _say(f"整改看板：{self.settings.web.url}（按 Ctrl-C 停止）")
+            sys.stdout.flush()
+            stop.wait()
+        finally:
+            page.close()
+        _say("看板已停止。")
+        return 0
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), lambda signum, frame: stop.set())
+    return stop
+
+
+@dataclass
 class StatusCommand(Command):
     """`taizhang status`: is the service running, what did each job do last, what is next."""
 
@@ -288,6 +327,27 @@ class SetPasswordCommand(Command):
         except Exception:  # keyring raises many kinds, all meaning "no usable keyring here"
             raise UsageError(f"无法存入系统钥匙串，请改用环境变量 {smtp.password_env} 保存密码") from None
         _say(f"已把 {smtp.user} 的密码存入系统钥匙串。")
+        return 0
+
+    def run_web(self, read_password: Callable[[str], str] | None = None) -> int:
+        """`taizhang set-password --web`: the status page's one shared viewer password."""
+        from scheduler.web.auth import MIN_LENGTH
+
+        env = self.settings.web.password_env
+        if not keyring_available():
+            raise UsageError(f"本机没有可用的系统钥匙串，请改用环境变量 {env} 保存看板密码")
+        if read_password is None:
+            if not sys.stdin.isatty():
+                raise UsageError("请在命令行窗口中直接运行 taizhang set-password --web，以便输入密码")
+            read_password = getpass.getpass
+        password = read_password(f"请输入整改看板的查看密码（至少 {MIN_LENGTH} 个字符），输入时不显示：")
+        if len(password) < MIN_LENGTH:
+            raise UsageError(f"看板密码至少要 {MIN_LENGTH} 个字符，未保存")
+        try:
+            store_in_keyring(WEB_KEYRING_USER, password, WEB_KEYRING_SERVICE)
+        except Exception:  # keyring raises many kinds, all meaning "no usable keyring here"
+            raise UsageError(f"无法存入系统钥匙串，请改用环境变量 {env} 保存看板密码") from None
+        _say("已把看板密码存入系统钥匙串。同事打开看板时输入这个密码，用户名随意。")
         return 0
 
 

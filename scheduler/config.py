@@ -8,6 +8,7 @@ believes in but does not have.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 import tomllib
@@ -119,6 +120,26 @@ class TongbaoSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """The read-only status page (整改看板)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"  # loopback: only this machine; anything else needs a password
+    port: int = 8765
+    password_env: str = "TAIZHANG_WEB_PASSWORD"
+    refresh_minutes: int = 10  # how often, at most, the page re-reads a changed ledger
+
+    @property
+    def loopback(self) -> bool:
+        return self.host == "localhost" or ipaddress.ip_address(self.host).is_loopback
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+
+@dataclass(frozen=True)
 class Settings:
     path: Path
     office: OfficeSettings
@@ -134,6 +155,7 @@ class Settings:
     log_path: Path
     report_dir: Path
     tongbao: TongbaoSettings = field(default_factory=TongbaoSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     def rules(self) -> RuleSettings:
         return RuleSettings(plan_start=self.plan.start, alerts=self.alerts)
@@ -167,6 +189,7 @@ def load(path: Path) -> Settings:
         log_path=_log(root.table("log"), base),
         report_dir=_report(root.table("report"), base),
         tongbao=_tongbao(root.table("tongbao"), base, office),
+        web=_web(root.table("web")),
     )
     root.finish()
     return settings
@@ -413,6 +436,46 @@ def _tongbao(t: _Table, base: Path, office: OfficeSettings) -> TongbaoSettings:
             raise t.error(name, value, "应为一行文字，不能包含换行或其他控制字符")
     t.finish()
     return tongbao
+
+
+def _web(t: _Table) -> WebSettings:
+    defaults = WebSettings()
+    host = t.get("host", defaults.host)
+    if not isinstance(host, str) or not _is_host(host.strip()):
+        allowed = (
+            '应为本机的 IP 地址："127.0.0.1"（只允许本机访问）、"0.0.0.0"（允许局域网内的电脑访问，'
+            "须设置看板密码）或本机某块网卡的地址"
+        )
+        raise t.error("host", host, allowed)
+    password_env = t.get("password_env", defaults.password_env)
+    if not isinstance(password_env, str) or not _ENV_NAME.match(password_env):
+        allowed = (
+            "应为环境变量的名称（大写字母、数字和下划线），例如 TAIZHANG_WEB_PASSWORD；"
+            "密码本身不能写在配置文件里"
+        )
+        raise t.error("password_env", HIDDEN, allowed)
+    if "password" in t.data:
+        allowed = f"密码不能写在配置文件里：请设置环境变量 {password_env}，或运行 taizhang set-password --web"
+        raise t.error("password", HIDDEN, allowed)
+    web = WebSettings(
+        enabled=t.boolean("enabled", defaults.enabled),
+        host=host.strip(),
+        port=t.integer("port", defaults.port, 1, 65535),
+        password_env=password_env,
+        refresh_minutes=t.integer("refresh_minutes", defaults.refresh_minutes, 1, 1440),
+    )
+    t.finish()
+    return web
+
+
+def _is_host(text: str) -> bool:
+    if text == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _address_book(t: _Table) -> dict[str, tuple[str, ...]]:

@@ -85,6 +85,10 @@ class UsageError(TaizhangError):
     """A command-line argument is not allowed."""
 
 
+class PageError(TaizhangError):
+    """The status page cannot start: its port is taken, or there is nothing to show yet."""
+
+
 class Busy(TaizhangError):
     """Another taizhang process is running a cycle on the same state."""
 

@@ -28,6 +28,17 @@ class OfficeFormatter(logging.Formatter):
         return datetime.fromtimestamp(record.created, self.tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def console(tz: ZoneInfo) -> None:
+    """Log to the screen only (`taizhang serve`): the service's log file is the service's."""
+    if log.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OfficeFormatter(tz))
+    log.handlers[:] = [handler]
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
 def setup(path: Path, tz: ZoneInfo, *, verbose: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     formatter = OfficeFormatter(tz)

@@ -384,6 +384,17 @@ class Store:
         )
         return _run(rows[0]) if rows else None
 
+    def last_finished_run(self, *jobs: str) -> JobRun | None:
+        """Of these jobs' runs, the one that finished last: what the status page's health
+        check reports, whether the run was scheduled, caught up or run by hand."""
+        marks = ", ".join("?" for _ in jobs)
+        rows = self._query(
+            f"SELECT {_RUN_COLUMNS} FROM job_run WHERE job IN ({marks}) AND finished_at IS NOT NULL "
+            "ORDER BY finished_at DESC, id DESC LIMIT 1",
+            jobs,
+        )
+        return _run(rows[0]) if rows else None
+
     def unreported_runs(self) -> list[JobRun]:
         """Runs that were skipped, failed or cut short, not yet told to the office."""
         rows = self._query(

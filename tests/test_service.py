@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,11 +26,19 @@ SAMPLE = ROOT / "sheets" / "整改任务台账.xlsx"
 FAST = "*/2 * * * * *"  # every two seconds: a seconds field, for tests
 
 
+def free_port() -> int:
+    """The status page is on (as shipped); each service gets a port of its own."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def write_config(tmp_path: Path, weekly: str = FAST, mail: str = "", extra: str = "") -> Path:
     ledger = tmp_path / "台账.xlsx"
     if not ledger.exists():
         shutil.copy(SAMPLE, ledger)
     mail = mail or '[mail]\ntransport = "outbox"\noffice = ["office@example.gov.cn"]\n'
+    web = "" if "[web]" in extra else f"[web]\nport = {free_port()}\n"
     config = tmp_path / "config.toml"
     config.write_text(
         f"""[ledger]
@@ -47,6 +56,7 @@ read_retry_seconds = 0
 reload_check_seconds = 1
 {mail}
 {extra}
+{web}
 """,
         encoding="utf-8",
     )

@@ -18,6 +18,7 @@ import threading
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -32,6 +33,9 @@ from scheduler.service.locks import cycle_guard, service_lock
 from scheduler.service.timing import WorkdayTrigger, latest_due, make_trigger
 from scheduler.service.workdays import WorkCalendar, missing_year_notes
 from scheduler.store import JobResult, Store
+
+if TYPE_CHECKING:
+    from scheduler.web.server import Page
 
 JOB_NAMES = {RunMode.WEEKLY: "每周运行", RunMode.DAILY: "每日运行"}
 # Set once, for every job. APScheduler's default grace of 1 s silently drops a run that
@@ -62,6 +66,7 @@ class Service:
         self._idle = threading.Event()  # no job is running
         self._idle.set()
         self._config_stamp = _stamp(config_path)
+        self.page: Page | None = None  # the status page, when [web] enabled = true
         self.scheduler = BlockingScheduler(
             timezone=settings.office.tz,
             job_defaults=JOB_DEFAULTS,
@@ -79,6 +84,7 @@ class Service:
             )
         try:
             self._install_signals()
+            self._open_page()
             self._schedule()
             self._catch_up()
             self.scheduler.add_job(
@@ -90,8 +96,10 @@ class Service:
             log.info("服务已启动（配置文件 %s）。%s", self.config_path, self.next_runs_text())
             self._warn_about_calendar()
             self.scheduler.start()
+            self._close_page()  # first: a second at most, then the job gets what is left
             self._wait_for_the_job_in_progress()
         finally:
+            self._close_page()
             lock.release()
         log.info("服务已停止。")
         return 0
@@ -104,6 +112,27 @@ class Service:
         log.warning("当前任务未能在 %d 秒内结束，强制退出；未发完的邮件下次运行时补发。", STOP_GRACE_SECONDS)
         logging.shutdown()
         os._exit(0)
+
+    # --- the status page ----------------------------------------------------------------------
+
+    def _open_page(self) -> None:
+        """Serve the page beside the scheduler. A page other machines can reach without a
+        password stops the start (ConfigError). A port already taken only costs the page:
+        the warnings and the summary matter more, so the service runs on without it."""
+        if not self.settings.web.enabled:
+            return
+        from scheduler.errors import PageError
+        from scheduler.web.server import Page
+
+        try:
+            self.page = Page.open(self.settings, self.config_path)
+        except PageError as e:
+            log.error("%s；服务照常运行，但不提供看板。", e.message)
+
+    def _close_page(self) -> None:
+        if self.page is not None:
+            page, self.page = self.page, None
+            page.close()
 
     # --- jobs ---------------------------------------------------------------------------------
 
@@ -165,6 +194,9 @@ class Service:
             log.error("无法记录运行结果：%s", e.message)
         finally:
             self._idle.set()
+        page = self.page  # read once: a stop may clear it meanwhile
+        if page is not None:
+            page.refresh()  # the page reads again in its own thread: new snapshot, new result
 
     def _guarded_cycle(self, job: RunMode, settings: config.Settings) -> tuple[JobResult, str]:
         today = clock.today(settings.office.tz)
@@ -228,6 +260,8 @@ class Service:
             log.error("新的配置无效，继续使用原来的配置：%s", getattr(e, "message", e))
             return
         self.settings = fresh
+        if self.page is not None:
+            self.page.reconfigure(fresh)
         for job in RunMode:
             if self.scheduler.get_job(job.value):
                 self.scheduler.remove_job(job.value)
