@@ -277,6 +277,7 @@ def test_the_trend_reads_chinese_dates(office: Path, capsys: pytest.CaptureFixtu
     assert ws["A4"].number_format == 'yyyy"年"m"月"d"日"'
     (chart,) = ws._charts
     assert chart.x_axis.numFmt.formatCode == 'm"月"d"日"'
+    assert chart.y_axis.numFmt.formatCode == "0"  # counts, not 2.5 tasks
 
 
 def test_every_sheet_is_narrow_enough_to_print_at_nine_points_or_more() -> None:

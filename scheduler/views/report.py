@@ -18,7 +18,9 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.axis import ChartLines
+from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.chart.text import RichText
+from openpyxl.drawing.line import LineProperties
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
@@ -178,7 +180,7 @@ def _bar_chart(ws: Worksheet, sections: Sequence[SectionFigures]) -> None:
     chart.y_axis.crosses = "max"  # and the value axis below them, where it belongs
     chart.y_axis.majorUnit = max(1, -(-max(f.open for f in sections) // 8))
     chart.y_axis.number_format = "0"
-    chart.y_axis.majorGridlines = ChartLines()
+    chart.y_axis.majorGridlines = _gridlines()
     chart.legend.position = "t"
     chart.x_axis.txPr = _text_size(CHART_LABEL_SIZE)  # every name in the height of a page
     chart.width = 24
@@ -189,6 +191,11 @@ def _bar_chart(ws: Worksheet, sections: Sequence[SectionFigures]) -> None:
     if table + chart.height / 2.54 * 72 + ROW_PT > PAGE_PT:
         ws.row_breaks.append(Break(id=last + 1))  # the chart on a page of its own
     ws.add_chart(chart, f"A{last + 3}")
+
+
+def _gridlines() -> ChartLines:
+    """Light grey, so that a line drawn along one is still seen."""
+    return ChartLines(spPr=GraphicalProperties(ln=LineProperties(solidFill="D9D9D9")))
 
 
 def _text_size(points: float) -> RichText:
@@ -282,6 +289,10 @@ def _trend(ws: Worksheet, view: WeeklyView) -> None:
     chart.set_categories(Reference(ws, min_col=1, min_row=HEADER_ROW + 1, max_row=last))
     chart.x_axis.number_format = 'm"月"d"日"'
     chart.x_axis.numFmt.sourceLinked = False
+    top = max((max(p.done, p.open, p.overdue) for p in view.trend), default=0)
+    chart.y_axis.majorUnit = max(1, -(-top // 8))  # counts: whole numbers on the axis
+    chart.y_axis.number_format = "0"
+    chart.y_axis.majorGridlines = _gridlines()
     for series, colour in zip(chart.series, ("52C41A", "8C8C8C", "D9363E"), strict=True):
         series.smooth = False  # weekly counts, not a curve
         series.graphicalProperties.line.solidFill = colour
