@@ -123,6 +123,7 @@ class WeeklyView:
     unrouted: tuple[Unrouted, ...] = ()
     trend: tuple[TrendPoint, ...] = ()
     done_last_week: Mapping[str, int] | None = None  # section → done a week ago
+    tasks: tuple[Task, ...] = ()  # every task, in ledger order: for what names a task by its place
 
     @property
     def headline(self) -> tuple[Fragment, ...]:
@@ -219,4 +220,5 @@ def weekly_view(
         unrouted=tuple(unrouted),
         trend=tuple(trend(history.trend, current, settings)),
         done_last_week=done_by_section(baseline) if baseline else None,
+        tasks=tuple(tasks),
     )

@@ -22,7 +22,7 @@ def section_draft(
 ) -> layout.Draft:
     own = [t for t in tasks if mail.section in t.lead] or [e.task for e in mail.entries]
     name = safe_file_name(mail.section, f"整改任务_{today:%Y%m%d}.xlsx")  # a long name is cut, not this
-    attachment = (name, section_workbook(mail.section, own, alerts))
+    attachment = (name, section_workbook(mail.section, own, alerts, today=today, office=settings.office.name))
     facts = _letter(settings, mail, today, name)
     return layout.Draft(
         kind=DraftKind.SECTION if mail.routed else DraftKind.UNROUTED,
