@@ -25,7 +25,7 @@ import markupsafe
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from scheduler.core.labels import chinese_date, deadline_label, month_day, percent
-from scheduler.core.model import Alert, AlertCode, Level, SentItem
+from scheduler.core.model import Alert, AlertCode, Level, SentItem, Task
 from scheduler.core.tracking import SectionFigures
 from scheduler.core.view import COUNTING_RULE, FIGURE_HEAD, WeeklyView
 from scheduler.mail.compose import Audience, Entry, SectionMail
@@ -235,17 +235,22 @@ _DATED = (AlertCode.OVERDUE, AlertCode.DUE_SOON)
 def card(entry: Entry) -> Card:
     task, every = entry.task, entry.every
     worst = min(every, key=lambda a: a.level.rank)
-    also = [REASONS[a.code] for a in every if a is not worst and a.code is not worst.code]
-    reason = _reason(worst) + (f"；同时{'、'.join(dict.fromkeys(also))}" if also else "")
     title = f"{clip(task.no)}. {clip(task.title)}" if task.no else clip(task.title) or "（台账中未填写问题）"
     rows = (
-        ("完成时限", _deadline(entry)),
-        ("完成进度", _progress(entry)),
+        ("完成时限", deadline_text(task, every)),
+        ("完成进度", progress_text(task, every)),
         ("最新进展", clip(task.note) or "（台账中未填写）"),
         ("要求", ASKS[worst.code]),
     )
     level = entry.light.value
-    return Card(level, LIGHT_NAMES[level], title, reason, entry.escalated, rows)
+    return Card(level, LIGHT_NAMES[level], title, reason_text(every), entry.escalated, rows)
+
+
+def reason_text(alerts: Sequence[Alert]) -> str:
+    """Why a task has its light, and its other warnings as details: "进度滞后；同时临近完成时限"."""
+    worst = min(alerts, key=lambda a: a.level.rank)
+    also = [REASONS[a.code] for a in alerts if a is not worst and a.code is not worst.code]
+    return _reason(worst) + (f"；同时{'、'.join(dict.fromkeys(also))}" if also else "")
 
 
 def _reason(alert: Alert) -> str:
@@ -254,9 +259,10 @@ def _reason(alert: Alert) -> str:
     return REASONS[alert.code]
 
 
-def _deadline(entry: Entry) -> str:
-    label = clip(deadline_label(entry.task))
-    for alert in entry.every:
+def deadline_text(task: Task, alerts: Sequence[Alert]) -> str:
+    """The deadline, with the days overdue or left: said here, and nowhere else on a card."""
+    label = clip(deadline_label(task))
+    for alert in alerts:
         if alert.code is AlertCode.OVERDUE:
             return f"{label}，已逾期{alert.days}天"
         if alert.code is AlertCode.DUE_SOON:
@@ -264,9 +270,9 @@ def _deadline(entry: Entry) -> str:
     return label
 
 
-def _progress(entry: Entry) -> str:
-    line = percent(entry.task.progress) if entry.task.progress is not None else "未填写"
-    behind = next((a for a in entry.every if a.code is AlertCode.BEHIND), None)
+def progress_text(task: Task, alerts: Sequence[Alert]) -> str:
+    line = percent(task.progress) if task.progress is not None else "未填写"
+    behind = next((a for a in alerts if a.code is AlertCode.BEHIND), None)
     if behind is not None and behind.expected is not None:
         line += f"，序时进度{percent(behind.expected)}"
     return line

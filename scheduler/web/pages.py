@@ -12,11 +12,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from scheduler.core.labels import LEVEL_NAMES, STATUS_LABELS, chinese_date, deadline_label, percent
-from scheduler.core.model import Alert, AlertCode, Level, Problem, Status, Task
+from scheduler.core.labels import LEVEL_NAMES, STATUS_LABELS, chinese_date
+from scheduler.core.model import Alert, Level, Problem, Status, Task
 from scheduler.core.tracking import NO_SECTION, SectionFigures, TrendPoint
 from scheduler.core.view import WarnedTask, WeeklyView
-from scheduler.views.mail import GROUP_TITLES, clip
+from scheduler.views.mail import GROUP_TITLES, clip, deadline_text, progress_text, reason_text
 
 LIGHTS = (Level.RED, Level.YELLOW, Level.BLUE)
 
@@ -76,16 +76,11 @@ class TaskFacts:
 
     @property
     def deadline(self) -> str:
-        dated = [a.message for a in self.alerts if a.code in (AlertCode.OVERDUE, AlertCode.DUE_SOON)]
-        return clip(deadline_label(self.task)) + (f"（{clip(dated[0])}）" if dated else "")
+        return deadline_text(self.task, self.alerts)
 
     @property
     def progress(self) -> str:
-        behind = next((a for a in self.alerts if a.code is AlertCode.BEHIND), None)
-        line = percent(self.task.progress) if self.task.progress is not None else "未填写"
-        if behind and behind.expected is not None:
-            line += f"（序时进度{percent(behind.expected)}）"
-        return line
+        return progress_text(self.task, self.alerts)
 
     @property
     def status(self) -> str:
@@ -97,8 +92,12 @@ class TaskFacts:
 
     @property
     def badges(self) -> tuple[tuple[str, str], ...]:
-        """(CSS class, words) per warning, worst first."""
-        return tuple((a.level.value, clip(a.message)) for a in self.alerts)
+        """(CSS class, words): the task's light and why, its other warnings as details, in
+        the mail's words, so that a fact is said once on a card."""
+        if not self.alerts:
+            return ()
+        light = min(self.alerts, key=lambda a: a.level.rank).level
+        return ((light.value, f"{light.label} · {reason_text(self.alerts)}"),)
 
     @property
     def escalated(self) -> bool:
