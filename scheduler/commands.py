@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import os
 import signal
 import sys
 import threading
@@ -413,6 +412,7 @@ def _console() -> Any:
             # `taizhang check | head`: rich would exit with 1; the reader just stopped reading.
             raise BrokenPipeError
 
-    # Piped into a file, rich would assume 80 columns; COLUMNS, when set, says otherwise.
-    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 140
+    # Piped (`| more`), the output is read on a terminal all the same: 80 columns, as rich
+    # assumes, unless COLUMNS says otherwise.
+    width = None
     return QuietConsole(width=width, highlight=False)

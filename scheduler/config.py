@@ -221,7 +221,19 @@ def _toml_syntax(message: str, text: str) -> str:
     number = int(where.group(1))
     lines = text.splitlines()
     line = lines[number - 1].strip() if 0 < number <= len(lines) else ""
-    return f"第{number}行“{line}”写法有误：{_toml_hint(line)}"
+    return f"第{number}行“{_shown_line(line)}”写法有误：{_toml_hint(line)}"
+
+
+_SECRET_KEY = re.compile(r"pass|pwd|secret|token|key|auth|user|密码|口令|授权码", re.I)
+
+
+def _shown_line(line: str) -> str:
+    """A line as an error message may show it: a value that could be a password, pasted into
+    the wrong place or without quotes, is hidden."""
+    key, equals, value = line.partition("=")
+    if equals and value.strip() and (_SECRET_KEY.search(key) or not re.search(r"[\"'\[{]", value)):
+        return f"{key.strip()} = {HIDDEN}"
+    return line
 
 
 def _toml_hint(line: str) -> str:

@@ -182,9 +182,9 @@ class Cycle:
         )
 
     def _dry(self, work: Work) -> CycleResult:
-        """What a run would send today, the summary included (even if this week's went)."""
+        """What a run would send today: no more, no less."""
         drafts = list(work.sections)
-        if work.mode is RunMode.WEEKLY:
+        if work.summary_due:
             view = self.weekly_view(work, failures=work.history.failures)
             drafts.append(summary_draft(self.settings, view, self._report_attachment(view)))
         return CycleResult(self.today, work.mode, drafts, tasks=len(work.assessment.ledger.tasks))

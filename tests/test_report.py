@@ -157,18 +157,18 @@ def test_the_warning_list_runs_red_then_yellow_then_blue(
 ) -> None:
     ws = load_workbook(report(office, capsys))["预警清单"]
     rows = values(ws)
-    # Within a colour the nearest deadline first: 5 has none, 丙 (3) is due in 5 days.
-    assert [(r[0], r[2]) for r in rows] == [("红色", 1), ("黄色", 5), ("黄色", 3)]
+    # Within a colour the nearest deadline first: 丙 (3) is due in 5 days, 5 at the year's end.
+    assert [(r[0], r[2]) for r in rows] == [("红色", 1), ("黄色", 3), ("黄色", 5)]
     assert rows[0][9 + 1] == "已逾期19天，列入督办；本周无进展（7天来状态、进度和进展均未更新）"
-    assert (rows[1][7], rows[1][8]) == (0.1, 0.44)  # progress against 序时进度: 154 of 348 days gone
+    assert (rows[2][7], rows[2][8]) == (0.1, 0.44)  # progress against 序时进度: 154 of 348 days gone
     assert ws["A4"].fill.fgColor.rgb.endswith("FFCCC7")
 
 
 def test_days_overdue_and_days_left_are_two_columns(office: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ws = load_workbook(report(office, capsys))["预警清单"]
     assert [c.value for c in ws[3]][5:7] == ["逾期\n天数", "剩余\n天数"]
-    overdue, undated, due_soon = ([c.value for c in r][5:7] for r in ws.iter_rows(min_row=4))
-    assert (overdue, undated, due_soon) == ([19, None], [None, None], [None, 5])
+    overdue, due_soon, far = ([c.value for c in r][5:7] for r in ws.iter_rows(min_row=4))
+    assert (overdue, due_soon, far) == ([19, None], [None, 5], [None, None])
 
 
 def test_ledger_text_that_looks_like_a_formula_is_written_as_text(

@@ -14,7 +14,7 @@ from datetime import date
 from scheduler.core.assess import Assessment
 from scheduler.core.history import History
 from scheduler.core.labels import chinese_date, percent
-from scheduler.core.model import Alert, AlertCode, Level, Problem, Task, TaskState
+from scheduler.core.model import Alert, AlertCode, DeadlineKind, Level, Problem, Task, TaskState
 from scheduler.core.rules import RuleSettings
 from scheduler.core.tracking import (
     Changes,
@@ -184,10 +184,20 @@ def warned_tasks(tasks: Sequence[Task], alerts: Mapping[str, Sequence[Alert]]) -
     return tuple(sorted(warned, key=urgency))
 
 
-def urgency(item: WarnedTask) -> tuple[int, int, str]:
-    """Red → yellow → blue; within red the longest overdue first, otherwise the nearest deadline."""
-    days = item.days or 0
-    return (item.light.rank, -days if item.light is Level.RED else days, item.task.no)
+def urgency(item: WarnedTask) -> tuple[int, date, tuple[int, int, str]]:
+    """Red → yellow → blue, and within a colour the most urgent first."""
+    return (item.light.rank, *task_urgency(item.task))
+
+
+def task_urgency(task: Task) -> tuple[date, tuple[int, int, str]]:
+    """The earliest deadline first (so the longest overdue, and the nearest due); tasks with
+    no date (长期坚持) last; then by 序号, 2 before 10."""
+    due = task.deadline.date if task.deadline.kind is DeadlineKind.DATE and task.deadline.date else None
+    if task.deadline.kind is DeadlineKind.IMMEDIATE:
+        due = date.min  # due the day the plan started: before any dated deadline
+    number = task.no.strip()
+    order = (0, int(number), "") if number.isascii() and number.isdigit() else (1, 0, number)
+    return (due or date.max, order)
 
 
 def weekly_view(

@@ -68,13 +68,14 @@ def test_drafts(settings: Settings, today: date, to: str) -> list[layout.Draft]:
     drafts = []
     for level, mail in sample_mails(today).items():
         facts = _letter(settings, mail, today)
+        subject = layout.section_subject(mail, today).split("】", 1)[1]  # one tag, not two
         drafts.append(
             layout.Draft(
                 kind=DraftKind.TEST,
                 audience=TEST,
                 to=(to,),
                 cc=(),
-                subject=f"【测试·{LEVEL_NAMES[level]}】" + layout.section_subject(mail, today),
+                subject=f"【测试·{LEVEL_NAMES[level]}】{subject}",
                 html=layout.section_html(facts),
                 text=layout.section_text(facts),
                 reply_to=settings.mail.office,

@@ -27,7 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from scheduler.core.labels import chinese_date, deadline_label, month_day, percent
 from scheduler.core.model import Alert, AlertCode, Level, SentItem, Task
 from scheduler.core.tracking import SectionFigures
-from scheduler.core.view import COUNTING_RULE, FIGURE_HEAD, WeeklyView
+from scheduler.core.view import COUNTING_RULE, FIGURE_HEAD, WeeklyView, task_urgency
 from scheduler.mail.compose import Audience, Entry, SectionMail
 
 FONT = "'Microsoft YaHei','PingFang SC','Hiragino Sans GB','Noto Sans CJK SC',SimSun,sans-serif"
@@ -165,9 +165,9 @@ def flag_counts(entries: Sequence[Entry]) -> list[str]:
     escalated = sum(1 for e in entries if e.escalated)
     stale = sum(1 for e in entries if any(a.code is AlertCode.STALE for a in e.every))
     if escalated:
-        flags.append(f"其中督办 {escalated} 项")
+        flags.append(f"其中督办{escalated}项")
     if stale:
-        flags.append(f"本周无进展 {stale} 项")
+        flags.append(f"本周无进展{stale}项")
     return flags
 
 
@@ -223,13 +223,8 @@ def _groups(entries: Sequence[Entry]) -> Iterable[Group]:
             yield Group(level.value, heading, tuple(card(e) for e in found))
 
 
-def _urgency(entry: Entry) -> tuple[int, str]:
-    """Within a colour: longest overdue first, then the nearest deadline."""
-    days = max((a.days or 0 for a in entry.every if a.code in _DATED), default=0)
-    return (-days if entry.light is Level.RED else days, entry.task.no)
-
-
-_DATED = (AlertCode.OVERDUE, AlertCode.DUE_SOON)
+def _urgency(entry: Entry) -> tuple[date, tuple[int, int, str]]:
+    return task_urgency(entry.task)  # the order of the weekly view, within a colour
 
 
 def card(entry: Entry) -> Card:
@@ -319,7 +314,7 @@ def _summary_facts(view: WeeklyView, attachments: Sequence[str]) -> dict[str, An
         "failures_hint": FAILURES_HINT,
         "problems_title": f"台账数据问题（{len(view.problems)}处）",
         "problems": [
-            f"{clip(p.sheet)} {clip(p.cell)}（{clip(p.column)}）“{clip(p.value) or '空'}”：{clip(p.message)}"
+            f"{clip(p.sheet)}（{clip(p.cell)}，{clip(p.column)}）“{clip(p.value) or '空'}”：{clip(p.message)}"
             for p in view.problems
         ],
         "attachment_sentence": attachments_sentence(attachments),
@@ -346,7 +341,7 @@ def _urgent_line(item: Any) -> str:
     lead = clip("、".join(task.lead)) or "未填牵头单位"
     days = f"，已逾期{item.days}天" if item.light is Level.RED and item.days is not None else ""
     flag = "，督办" if item.escalated else ""
-    number = f"{clip(task.no)}." if task.no else ""
+    number = f"{clip(task.no)}. " if task.no else ""
     return f"{number}{clip(task.title)}（{lead}{days}{flag}）"
 
 

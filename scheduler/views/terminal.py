@@ -195,7 +195,7 @@ def _problems(console: Console, problems: Sequence[Problem]) -> None:
     """One wrapped line per problem: a table would cut the message at 80 columns."""
     console.print(f"[bold]数据问题（{len(problems)}处，请在台账中修正）[/bold]")
     for p in problems:
-        line = f"  {p.sheet}表{p.cell}（{p.column}）“{p.value or '空'}”：{p.message}"
+        line = f"  {p.sheet}（{p.cell}，{p.column}）“{p.value or '空'}”：{p.message}"
         console.print(escape(line))  # ledger text is data, never markup
 
 

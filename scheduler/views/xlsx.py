@@ -22,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from scheduler.core.model import Level
 
+FORMULA_STARTS = ("=", "+", "-", "@")  # what Excel and WPS would take for a formula
 EXCEL_CELL_LIMIT = 32767  # characters: Excel "repairs" a file with a longer cell
 EXCEL_ROW_LIMIT = 409  # points: the tallest row Excel allows
 FOOTER = "第 &P 页 共 &N 页"
@@ -92,10 +93,13 @@ def write_row(ws: Worksheet, row: int, values: Sequence[object], styles: str | S
     arrays = _ARRAYS[ws.parent]
     for column, value in enumerate(values, start=1):
         cell = ws.cell(row=row, column=column, value=text(value) if isinstance(value, str) else value)
-        if cell.data_type == "f":
-            cell.data_type = "s"
         # What `cell.style = name` does, without its search by name.
         cell._style = copy(arrays[styles if isinstance(styles, str) else styles[column - 1]])
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            cell.data_type = "s"
+            # Marked as typed with a leading apostrophe: otherwise editing the cell (F2, Enter)
+            # or saving as CSV in Excel or WPS would turn the text into a live formula.
+            cell.quotePrefix = True
 
 
 def number_or_text(value: str) -> int | str:

@@ -10,7 +10,6 @@ hold for every response, in this order from the outside:
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -108,14 +107,15 @@ class Guard:
     async def _admitted(self, scope: Scope, header: str | None) -> bool:
         assert self.gate is not None
         client = (scope.get("client") or ("?", 0))[0]
+        if self.throttle.shut(client):
+            return False  # not even checked: a right password now would tell a guesser so
         if self.gate.allows(header):
             self.throttle.succeeded(client)
             return True
         if header:  # a wrong password, not the browser's first unauthenticated request
-            count, delay = self.throttle.failed(client)
-            if count in (1, 10, 100, 1000):
+            count = self.throttle.failed(client)
+            if count in (1, Throttle.FREE + 1) or count % 1000 == 0:
                 log.warning("看板密码错误（来自 %s，连续第 %d 次）", client, count)
-            await asyncio.sleep(delay)
         return False
 
 
@@ -331,5 +331,7 @@ def create_app(board: Board, password: str | None) -> ASGIApp:
         routes=site.routes(),
         exception_handlers={404: site.not_found, 500: site.server_error},
     )
+    # Its redirect from "/trend/" to "/trend" would be built from the request's Host header.
+    app.router.redirect_slashes = False
     local_only = board.settings.web.loopback and password is None
     return SecurityHeaders(ReadOnly(Guard(app, password, local_only)))

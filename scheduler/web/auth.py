@@ -1,8 +1,8 @@
 """One shared viewer password, HTTP Basic auth (the user name is ignored).
 
 The password comes from the environment or the keyring (see `scheduler.credentials`),
-never from config.toml, and is never logged. It is compared in constant time, and each
-wrong attempt from an address makes that address wait longer for its answer, up to a bound.
+never from config.toml, and is never logged. It is compared in constant time, and an address
+that keeps guessing is shut out for a growing while (see Throttle).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def viewer_password(web: WebSettings, config_path: Path) -> str | None:
             web.host,
             f'允许其他电脑访问看板时必须设置看板密码：{how}；只在本机查看请改为 "127.0.0.1"',
         )
-    if password and len(password) < MIN_LENGTH:
+    if password and len(password.strip()) < MIN_LENGTH:
         raise ConfigError(
             config_path,
             "web.password_env",
@@ -75,23 +75,36 @@ def _basic_password(header: str | None) -> bytes | None:
 
 
 class Throttle:
-    """A growing delay per client address after wrong passwords: 0.5 s, 1 s, 2 s … at most
-    `cap` seconds. An address is forgotten after `forget` seconds without a wrong attempt,
-    or when more than `size` addresses are remembered (the oldest first)."""
+    """Wrong passwords per client address. The first FREE mistakes cost nothing (a typo); each
+    one after that shuts the address out for a wait that doubles, 1 s, 2 s, 4 s … up to `cap`.
+    While an address is shut out, every attempt from it is refused at once, the right password
+    included, without being checked: the answer's timing tells nothing, and guesses sent in
+    parallel gain nothing. At most `size` addresses are remembered (the oldest go first), and an
+    address is forgotten `forget` seconds after its last mistake."""
 
-    def __init__(self, base: float = 0.5, cap: float = 4.0, forget: float = 900, size: int = 4096) -> None:
-        self.base, self.cap, self.forget, self.size = base, cap, forget, size
-        self._failures: OrderedDict[str, tuple[int, float]] = OrderedDict()
+    FREE = 5
 
-    def failed(self, client: str, now: float | None = None) -> tuple[int, float]:
-        """Count a wrong attempt; returns (how many in a row, seconds to wait before answering)."""
+    def __init__(self, cap: float = 60.0, forget: float = 900, size: int = 4096) -> None:
+        self.cap, self.forget, self.size = cap, forget, size
+        self._failures: OrderedDict[str, tuple[int, float, float]] = OrderedDict()  # count, last, until
+
+    def shut(self, client: str, now: float | None = None) -> bool:
+        """Is this address waiting out its mistakes?"""
         now = time.monotonic() if now is None else now
-        count, last = self._failures.pop(client, (0, now))
+        found = self._failures.get(client)
+        return found is not None and now < found[2]
+
+    def failed(self, client: str, now: float | None = None) -> int:
+        """Count a wrong attempt; returns how many in a row."""
+        now = time.monotonic() if now is None else now
+        count, last, _ = self._failures.pop(client, (0, now, now))
         count = 1 if now - last > self.forget else count + 1
-        self._failures[client] = (count, now)
+        over = count - self.FREE
+        wait = min(self.cap, 2.0 ** min(over - 1, 16)) if over > 0 else 0.0  # bounded: no overflow
+        self._failures[client] = (count, now, now + wait)
         while len(self._failures) > self.size:
             self._failures.popitem(last=False)
-        return count, min(self.cap, self.base * 2 ** (count - 1))
+        return count
 
     def succeeded(self, client: str) -> None:
         self._failures.pop(client, None)

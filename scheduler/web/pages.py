@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from scheduler.core.labels import LEVEL_NAMES, STATUS_LABELS, chinese_date
+from scheduler.core.labels import STATUS_LABELS, chinese_date
 from scheduler.core.model import Alert, Level, Problem, Status, Task
 from scheduler.core.tracking import NO_SECTION, SectionFigures, TrendPoint
 from scheduler.core.view import WarnedTask, WeeklyView
@@ -132,7 +132,7 @@ def section_groups(view: WeeklyView, tasks: Iterable[Task], section: str) -> lis
     for level in LIGHTS:
         items = tuple(facts(w) for w in warned if w.light is level)
         if items:
-            groups.append(Group(level.value, f"{LEVEL_NAMES[level]}：{GROUP_TITLES[level]}", items))
+            groups.append(Group(level.value, GROUP_TITLES[level], items))
     flagged = {w.task.key for w in warned}
     rest = [t for t in tasks if section in sections_of(t) and t.key not in flagged]
     rest.sort(key=lambda t: t.status is Status.DONE)  # stable: ledger order within each
@@ -236,7 +236,8 @@ def problem_rows(problems: Sequence[Problem], tasks: Iterable[Task]) -> list[Pro
 # --- JSON -------------------------------------------------------------------------------------
 
 
-def figures_dict(f: SectionFigures) -> dict[str, Any]:
+def figures_dict(f: SectionFigures, measured: bool = True) -> dict[str, Any]:
+    """`stale` is null before there is a week-old snapshot to measure it against."""
     return {
         "section": f.section,
         "total": f.total,
@@ -245,7 +246,7 @@ def figures_dict(f: SectionFigures) -> dict[str, Any]:
         "red": f.red,
         "yellow": f.yellow,
         "blue": f.blue,
-        "stale": f.stale,
+        "stale": f.stale if measured else None,
         "escalated": f.escalated,
         "completion_rate": round(f.completion_rate, 4),
     }
@@ -293,8 +294,8 @@ def view_dict(view: WeeklyView) -> dict[str, Any]:
         "office": view.office_name,
         "headline": view.headline_text,
         "baseline": _iso(view.baseline),
-        "total": figures_dict(view.total),
-        "sections": [figures_dict(f) for f in view.sections],
+        "total": figures_dict(view.total, view.baseline is not None),
+        "sections": [figures_dict(f, view.baseline is not None) for f in view.sections],
         "warned": [
             {
                 **_task_dict(w.task),

@@ -25,6 +25,7 @@ from scheduler.web.auth import viewer_password
 from scheduler.web.board import Board, Refresher
 
 STOP_SECONDS = 2.0
+MAX_CONNECTIONS = 64  # at once; more get 503 and are closed
 
 
 class WebServer:
@@ -46,6 +47,12 @@ class WebServer:
             server_header=False,
             timeout_graceful_shutdown=1,
             timeout_keep_alive=5,
+            # The page shares the service's process: however many connections another machine
+            # opens, it must not take the files the weekly run needs (SQLite, the ledger, SMTP).
+            limit_concurrency=MAX_CONNECTIONS,
+            backlog=MAX_CONNECTIONS,
+            # No proxy stands in front of the page: a client's X-Forwarded-For is not its address.
+            proxy_headers=False,
         )
         # Their lines are English and about themselves; ours say what matters, in Chinese.
         for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
