@@ -93,3 +93,18 @@ def test_the_bad_settings_exit_2_through_the_command(
     path.write_text(GOOD + '\n[log]\npath = "logs"\n', encoding="utf-8")
     assert cli.main(["run", "--once", "--config", str(path)]) == 2
     assert "log.path" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ("password = TopSecretWeb99", "TopSecretWeb99"),  # unquoted: a syntax error
+        ('user = "a@b.cn"\nuser = "authcode-xyz"', "authcode-xyz"),  # a duplicate key
+        ("token = abc123def", "abc123def"),
+    ],
+)
+def test_a_toml_syntax_error_never_shows_a_value_that_may_be_a_password(
+    tmp_path: Path, line: str, secret: str
+) -> None:
+    e = error(tmp_path, GOOD + '\n[mail.smtp]\nhost = "smtp.qq.com"\n' + line + "\n")
+    assert "写法有误" in e.message and secret not in e.message

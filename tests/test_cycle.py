@@ -185,3 +185,9 @@ def test_the_cycle_reads_the_store_once_before_it_computes(
         ["snapshot_on_or_before"] * 3
         + ["recent_items", "unreported_failures", "unreported_runs", "trend_rows"]
     )
+
+
+def test_a_dry_run_after_a_real_one_shows_only_what_would_still_go(tmp_path: Path) -> None:
+    settings, kept = settings_for(tmp_path, ROWS), Kept()
+    cycle(settings, MONDAY, kept).run(mode=RunMode.WEEKLY)
+    assert cycle(settings, MONDAY, Kept()).run(mode=RunMode.WEEKLY, dry_run=True).drafts == []

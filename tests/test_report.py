@@ -178,6 +178,7 @@ def test_ledger_text_that_looks_like_a_formula_is_written_as_text(
     ws = load_workbook(path)["预警清单"]
     cell = next(c for r in ws.iter_rows(min_row=4) for c in r if str(c.value).startswith("=HYPERLINK"))
     assert cell.data_type == "s"
+    assert cell.quotePrefix  # as if typed with an apostrophe: editing it keeps it text
     with zipfile.ZipFile(path) as z:
         sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
         assert not any(b"<f>" in z.read(n) for n in sheets)  # no formula anywhere in the file

@@ -186,8 +186,9 @@ def test_a_shut_out_address_is_refused_at_once_even_with_the_right_password(tmp_
         del os.environ[PASSWORD_ENV]
     try:
         base = f"http://127.0.0.1:{opened.board.settings.web.port}"
-        for _ in range(Throttle.FREE + 1):
-            assert get(base + "/", password="不对的密码")[0] == 401
+        for n in range(Throttle.FREE + 1):  # a forged client address changes nothing
+            forged = {"X-Forwarded-For": f"10.9.8.{n}"}
+            assert get(base + "/", password="不对的密码", headers=forged)[0] == 401
         # Shut out now: the right password gets the same answer as a wrong one, so a guesser
         # learns nothing from it, however fast or in parallel it asks.
         assert get(base + "/", password="看板密码-2025")[0] == 401
@@ -298,8 +299,16 @@ def test_the_json_is_the_weekly_view_the_page_shows(page: tuple[Page, str]) -> N
     data = json.loads(body)
     assert data["today"] == "2025-06-20"
     assert data["total"] == {
-        "section": "合计", "total": 19, "done": 8, "open": 11, "red": 2, "yellow": 4, "blue": 0,
-        "stale": None, "escalated": 1, "completion_rate": 0.4211,
+        "section": "合计",
+        "total": 19,
+        "done": 8,
+        "open": 11,
+        "red": 2,
+        "yellow": 4,
+        "blue": 0,
+        "stale": None,
+        "escalated": 1,
+        "completion_rate": 0.4211,
     }  # fmt: skip  (stale: not measured before a week-old snapshot)
     assert data["headline"].startswith("截至2025年6月20日，台账共 19 项整改任务")
     assert [w["light"] for w in data["warned"]] == ["red", "red", "yellow", "yellow", "yellow", "yellow"]
@@ -391,3 +400,11 @@ def test_serve_refuses_a_ledger_it_cannot_read(tmp_path: Path) -> None:
     with pytest.raises(PageError, match="看板没有可显示的数据"):
         Page.open(config.load(path), path, TODAY, read_first=True)
     shutil.rmtree(tmp_path / "logs", ignore_errors=True)
+
+
+def test_a_trailing_slash_is_not_redirected_to_whatever_host_the_request_named(
+    page: tuple[Page, str],
+) -> None:
+    _, base = page
+    status, headers, _ = get(base + "/trend/", headers={"Host": "127.0.0.1"})
+    assert status == 404 and "location" not in headers
