@@ -359,16 +359,7 @@ def _smtp(t: _Table, base: Path) -> SmtpSettings:
         # What is there may be the password typed into the wrong line: never show it.
         allowed = "应为完整的邮箱地址（如 office@example.gov.cn）；本地中继不需要登录时删去此项"
         raise t.error("user", HIDDEN, allowed)
-    password_env = t.get("password_env", SmtpSettings.password_env)
-    if not isinstance(password_env, str) or not _ENV_NAME.match(password_env):
-        allowed = (
-            "应为环境变量的名称（大写字母、数字和下划线），例如 TAIZHANG_SMTP_PASSWORD；"
-            "密码本身不能写在配置文件里"
-        )
-        raise t.error("password_env", HIDDEN, allowed)
-    if "password" in t.data:
-        allowed = f"密码不能写在配置文件里：请设置环境变量 {password_env}，或存入系统钥匙串"
-        raise t.error("password", "******", allowed)
+    password_env = t.password_env(SmtpSettings.password_env, "或运行 taizhang set-password 存入系统钥匙串")
     ca_file = t.get("ca_file")
     host = t.get("host", required=True)
     if not isinstance(host, str) or not host.strip():
@@ -459,16 +450,7 @@ def _web(t: _Table) -> WebSettings:
             "须设置看板密码）或本机某块网卡的地址"
         )
         raise t.error("host", host, allowed)
-    password_env = t.get("password_env", defaults.password_env)
-    if not isinstance(password_env, str) or not _ENV_NAME.match(password_env):
-        allowed = (
-            "应为环境变量的名称（大写字母、数字和下划线），例如 TAIZHANG_WEB_PASSWORD；"
-            "密码本身不能写在配置文件里"
-        )
-        raise t.error("password_env", HIDDEN, allowed)
-    if "password" in t.data:
-        allowed = f"密码不能写在配置文件里：请设置环境变量 {password_env}，或运行 taizhang set-password --web"
-        raise t.error("password", HIDDEN, allowed)
+    password_env = t.password_env(defaults.password_env, "或运行 taizhang set-password --web")
     web = WebSettings(
         enabled=t.boolean("enabled", defaults.enabled),
         host=host.strip(),
@@ -622,6 +604,21 @@ class _Table:
         if problem:
             raise self.error(name, self.data.get(name, default), f"{kind}{problem}，请换一个可以写入的位置")
         return path
+
+    def password_env(self, default: str, keyring: str) -> str:
+        """The name of the environment variable a password comes from. The password itself is
+        refused here, and whatever might be one (a value in the wrong key) is never shown."""
+        name = self.get("password_env", default)
+        if not isinstance(name, str) or not _ENV_NAME.match(name):
+            allowed = (
+                f"应为环境变量的名称（大写字母、数字和下划线），例如 {default}；密码本身不能写在配置文件里"
+            )
+            raise self.error("password_env", HIDDEN, allowed)
+        if "password" in self.data:
+            self.known.append("password")
+            allowed = f"密码不能写在配置文件里：请设置环境变量 {name}，{keyring}"
+            raise self.error("password", HIDDEN, allowed)
+        return name
 
     def dates(self, name: str) -> tuple[date, ...]:
         value = self.get(name, [])

@@ -204,7 +204,7 @@ class Site:
             "section.html",
             lambda s: {
                 "figures": pages.find_section(s.view, name),
-                "groups": pages.section_groups(s.view, s.tasks, name),
+                "groups": pages.section_groups(s.view, s.view.tasks, name),
                 "biggest": pages.biggest(s.view.sections),
             },
         )
@@ -214,7 +214,9 @@ class Site:
 
     async def problems_page(self, request: Request) -> Response:
         return self._page(
-            "/problems", "problems.html", lambda s: {"rows": pages.problem_rows(s.view.problems, s.tasks)}
+            "/problems",
+            "problems.html",
+            lambda s: {"rows": pages.problem_rows(s.view.problems, s.view.tasks)},
         )
 
     def _page(self, key: str, template: str, extra: Callable[[BoardState], dict[str, Any]]) -> Response:

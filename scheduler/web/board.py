@@ -23,7 +23,6 @@ from scheduler import pipeline
 from scheduler.config import Settings
 from scheduler.core import clock
 from scheduler.core.labels import chinese_date
-from scheduler.core.model import Task
 from scheduler.core.view import WeeklyView
 from scheduler.errors import PageError, TaizhangError
 from scheduler.logs import log
@@ -53,8 +52,7 @@ class Stamp:
 class BoardState:
     """One good read: the weekly view and what the page shows around it."""
 
-    view: WeeklyView
-    tasks: tuple[Task, ...]  # every task: a section page lists the ones without warnings too
+    view: WeeklyView  # its `tasks` are every task: a section page lists those without warnings too
     read_at: datetime  # aware, UTC
     stamp: Stamp
     ledger_files: tuple[tuple[str, datetime | None], ...]  # name, last modified (UTC)
@@ -146,7 +144,6 @@ def build(settings: Settings, stamp: Stamp, now: datetime) -> BoardState:
     view = pipeline.view(settings, assessment, known)
     return BoardState(
         view=view,
-        tasks=ledger.tasks,
         read_at=datetime.now(UTC),
         stamp=stamp,
         ledger_files=tuple(
