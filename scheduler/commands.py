@@ -54,6 +54,10 @@ class CheckCommand(Command):
     """`taizhang check`: read the ledger, assess it, print tasks, warnings and problems."""
 
     def run(self, fmt: str) -> int:
+        with pipeline.collector_paused():
+            return self._run(fmt)
+
+    def _run(self, fmt: str) -> int:
         assessment, _ = self.read()
         from scheduler.views import terminal
 

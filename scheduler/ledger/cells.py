@@ -73,6 +73,11 @@ def clean_rows(rows: list[list[CellValue]]) -> list[tuple[int, int, str]]:
 
 def text(value: CellValue) -> str:
     """A cell as the office sees it: trimmed text, 3.0 shown as 3, dates as 2025-06-30."""
+    # The two common cases first, by exact type: this runs for most cells of a big ledger.
+    if type(value) is str:
+        return value.strip()
+    if type(value) is float and value.is_integer():
+        return str(int(value))  # 序号 and other counts, as calamine gives them
     if value is None:
         return ""
     if isinstance(value, str):
