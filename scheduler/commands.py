@@ -264,7 +264,9 @@ Type=simple
 User={user}
 WorkingDirectory={config_path.parent}
 ExecStart={python} -m scheduler run --config {config_path}
-# 邮箱密码（授权码）放在只有管理员能读的文件里，内容如：TAIZHANG_SMTP_PASSWORD=xxxx
+# 邮箱密码（授权码）和看板密码放在只有管理员能读的文件里，每行一个，如：
+# TAIZHANG_SMTP_PASSWORD=xxxx
+# TAIZHANG_WEB_PASSWORD=yyyy（看板允许局域网访问时才需要）
 EnvironmentFile=-/etc/taizhang.env
 Restart=on-failure
 RestartSec=30
