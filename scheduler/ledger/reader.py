@@ -227,6 +227,8 @@ class _SheetParser:
     _names: tuple[str, ...] = field(init=False)  # the text fields, in the order _pick gives them
     _widest: int = field(init=False)
     _pick: Callable[[list[CellValue]], Sequence[CellValue]] = field(init=False)
+    _blank: dict[str, str] = field(init=False)  # every field empty: each row's texts start from a copy
+    _any_percent: bool = field(init=False)
 
     def __post_init__(self) -> None:
         self.file = str(self.path)  # one string shared by every task of the sheet
@@ -234,6 +236,8 @@ class _SheetParser:
         self._wide_cells = {(r1, c1) for r1, c1, _r2, c2 in self.sheet.merges if c2 > c1}
         self._columns = {name: self.header.columns.get(name) for name in _PARSED}
         self._names = tuple(name for name, _ in self._text_columns)
+        self._blank = dict.fromkeys(FIELDS, "")
+        self._any_percent = bool(self.sheet.facts.percent)
         columns = [column for _, column in self._text_columns]
         self._widest = max(columns, default=-1)
         pick = operator.itemgetter(*columns) if columns else (lambda row: ())
@@ -353,7 +357,7 @@ class _SheetParser:
         This runs for every row of a big ledger, so it is written for speed: the cells are
         picked out in C, and a row as wide as the header (calamine gives them all) takes
         the short way."""
-        texts = dict.fromkeys(FIELDS, "")
+        texts = self._blank.copy()
         if len(row) > self._widest:
             values = self._pick(row)
             texts.update(
@@ -376,7 +380,9 @@ class _SheetParser:
     def _progress(self, row: list[CellValue], excel_row: int, status_text: str) -> float | None:
         value = self._raw(row, "progress")
         column = self._columns["progress"]
-        formatted = column is not None and self.sheet.is_percent((excel_row - 1, column))
+        formatted = (
+            self._any_percent and column is not None and self.sheet.is_percent((excel_row - 1, column))
+        )
         if formatted and isinstance(value, int | float) and not isinstance(value, bool):
             # As the office sees it: 1.5 in a 0% cell shows 150%, never 2%; 1 is plainly 100%.
             progress, why = percent_cell(float(value))
