@@ -320,11 +320,8 @@ class SetPasswordCommand(Command):
             )
         if not keyring_available():
             raise UsageError(f"本机没有可用的系统钥匙串，请改用环境变量 {smtp.password_env} 保存密码")
-        if read_password is None:
-            if not sys.stdin.isatty():
-                raise UsageError("请在命令行窗口中直接运行 taizhang set-password，以便输入密码")
-            read_password = getpass.getpass
-        password = read_password(f"请输入 {smtp.user} 的密码（授权码），输入时不显示：")
+        prompt = f"请输入 {smtp.user} 的密码（授权码），输入时不显示："
+        password = _ask_secret(read_password, "taizhang set-password", prompt)
         if not password:
             raise UsageError("没有输入密码，未保存")
         try:
@@ -341,11 +338,8 @@ class SetPasswordCommand(Command):
         env = self.settings.web.password_env
         if not keyring_available():
             raise UsageError(f"本机没有可用的系统钥匙串，请改用环境变量 {env} 保存看板密码")
-        if read_password is None:
-            if not sys.stdin.isatty():
-                raise UsageError("请在命令行窗口中直接运行 taizhang set-password --web，以便输入密码")
-            read_password = getpass.getpass
-        password = read_password(f"请输入整改看板的查看密码（至少 {MIN_LENGTH} 个字符），输入时不显示：")
+        prompt = f"请输入整改看板的查看密码（至少 {MIN_LENGTH} 个字符），输入时不显示："
+        password = _ask_secret(read_password, "taizhang set-password --web", prompt)
         if len(password) < MIN_LENGTH:
             raise UsageError(f"看板密码至少要 {MIN_LENGTH} 个字符，未保存")
         try:
@@ -380,6 +374,16 @@ def _recorded(settings: Settings, job: str, today: date) -> Iterator[list[str]]:
 def _finish(settings: Settings, run_id: int, result: JobResult, message: str) -> None:
     with Store.open(settings.store.path) as store:
         store.finish_run(run_id, result, message, datetime.now(UTC))
+
+
+def _ask_secret(read_password: Callable[[str], str] | None, command: str, prompt: str) -> str:
+    """A password typed at the terminal, never echoed. With no terminal (a service, a pipe)
+    there is nobody to ask: say where to run it instead of waiting forever."""
+    if read_password is None:
+        if not sys.stdin.isatty():
+            raise UsageError(f"请在命令行窗口中直接运行 {command}，以便输入密码")
+        read_password = getpass.getpass
+    return read_password(prompt)
 
 
 def _require_office(settings: Settings) -> None:

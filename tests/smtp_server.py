@@ -157,3 +157,22 @@ def make_server(tmp_path: Path, security: str = "starttls", port: int | None = N
         options.update(ssl_context=context, auth_require_tls=False)
     controller = Controller(mailbox, hostname="127.0.0.1", port=port, **options)
     return SmtpServer(mailbox, port, ca_file, security, controller)
+
+
+def mail_table(server: SmtpServer, password_env: str = "TEST_PW", timeout: int = 10) -> str:
+    """The [mail] tables of a config.toml that sends through `server`, logging in as USER with
+    the password in `password_env`."""
+    return f"""[mail]
+transport = "smtp"
+office = ["office@example.gov.cn"]
+sender = "整改办 <{USER}>"
+retry_backoff_seconds = 0
+[mail.smtp]
+host = "127.0.0.1"
+port = {server.port}
+security = "{server.security}"
+user = "{USER}"
+password_env = "{password_env}"
+timeout = {timeout}
+ca_file = "{server.ca_file.as_posix()}"
+"""

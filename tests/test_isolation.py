@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from builders import ledger, row, write
-from smtp_server import PASSWORD, USER, Mailbox, make_server
+from smtp_server import PASSWORD, Mailbox, mail_table, make_server
 
 from scheduler import cli, cycle
 from scheduler.config import load
@@ -173,20 +173,7 @@ def test_a_bounced_summary_does_not_swallow_the_bounce_reports_it_carried(
     server.start()
     monkeypatch.setenv("TEST_PW", PASSWORD)
     try:
-        mail = f"""[mail]
-transport = "smtp"
-office = ["office@example.gov.cn"]
-sender = "整改办 <{USER}>"
-retry_backoff_seconds = 0
-[mail.smtp]
-host = "127.0.0.1"
-port = {server.port}
-security = "starttls"
-user = "{USER}"
-password_env = "TEST_PW"
-timeout = 5
-ca_file = "{server.ca_file.as_posix()}"
-"""
+        mail = mail_table(server, timeout=5)
         config = write_config(tmp_path, mail)
         assert run_once(config, "2025-06-20") == 0  # 土壤 bounces (550), then the summary (554)
         assert statuses(config)["【整改预警】土壤生态环境股"] == "failed"

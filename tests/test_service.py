@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from smtp_server import PASSWORD, USER, SmtpServer, make_server
+from smtp_server import PASSWORD, SmtpServer, mail_table, make_server
 
 from scheduler.store import JobResult, Store
 
@@ -216,20 +216,7 @@ def test_sigterm_during_a_cycle_finishes_cleanly_and_loses_nothing(
     server.mailbox.mode = "slow"  # each message takes a second: the cycle is long enough to interrupt
     server.start()
     try:
-        mail = f"""[mail]
-transport = "smtp"
-office = ["office@example.gov.cn"]
-sender = "整改办 <{USER}>"
-retry_backoff_seconds = 0
-[mail.smtp]
-host = "127.0.0.1"
-port = {server.port}
-security = "starttls"
-user = "{USER}"
-password_env = "TEST_PW"
-timeout = 10
-ca_file = "{server.ca_file.as_posix()}"
-"""
+        mail = mail_table(server, timeout=10)
         config = write_config(tmp_path, weekly="0 9 * * mon", mail=mail)
         with Store.open(tmp_path / "state.sqlite3") as store:  # a missed Monday: one run at start-up
             store.set_state("service_started_at", (datetime.now(UTC) - timedelta(days=30)).isoformat())
@@ -264,20 +251,7 @@ def test_a_run_killed_mid_send_is_resumed_at_restart_and_sends_nothing_twice(
     server.mailbox.mode = "slow"  # a second a message: long enough to kill it in the middle
     server.start()
     try:
-        mail = f"""[mail]
-transport = "smtp"
-office = ["office@example.gov.cn"]
-sender = "整改办 <{USER}>"
-retry_backoff_seconds = 0
-[mail.smtp]
-host = "127.0.0.1"
-port = {server.port}
-security = "starttls"
-user = "{USER}"
-password_env = "TEST_PW"
-timeout = 10
-ca_file = "{server.ca_file.as_posix()}"
-"""
+        mail = mail_table(server, timeout=10)
         config = write_config(tmp_path, weekly="0 9 * * mon", mail=mail)
         with Store.open(tmp_path / "state.sqlite3") as store:  # a missed Monday: one run at start-up
             store.set_state("service_started_at", (datetime.now(UTC) - timedelta(days=30)).isoformat())

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -178,46 +179,42 @@ def test_an_address_that_keeps_guessing_is_shut_out_for_longer_each_time() -> No
 
 
 def test_a_shut_out_address_is_refused_at_once_even_with_the_right_password(tmp_path: Path) -> None:
-    path = write_config(tmp_path, web='host = "0.0.0.0"')
-    os.environ[PASSWORD_ENV] = "看板密码-2025"
-    try:
-        opened = Page.open(config.load(path), path, TODAY, read_first=True)
-    finally:
-        del os.environ[PASSWORD_ENV]
-    try:
-        base = f"http://127.0.0.1:{opened.board.settings.web.port}"
+    with lan_page(tmp_path) as base:
         for n in range(Throttle.FREE + 1):  # a forged client address changes nothing
             forged = {"X-Forwarded-For": f"10.9.8.{n}"}
             assert get(base + "/", password="不对的密码", headers=forged)[0] == 401
         # Shut out now: the right password gets the same answer as a wrong one, so a guesser
         # learns nothing from it, however fast or in parallel it asks.
-        assert get(base + "/", password="看板密码-2025")[0] == 401
-    finally:
-        opened.close()
+        assert get(base + "/", password=LAN_PASSWORD)[0] == 401
 
 
-def test_the_page_asks_for_the_password_and_answers_a_wrong_one_with_401(tmp_path: Path) -> None:
+@contextmanager
+def lan_page(tmp_path: Path) -> Iterator[str]:
+    """The page on 0.0.0.0 with LAN_PASSWORD, reached at 127.0.0.1: its base address."""
     path = write_config(tmp_path, web='host = "0.0.0.0"')
-    os.environ[PASSWORD_ENV] = "看板密码-2025"
+    os.environ[PASSWORD_ENV] = LAN_PASSWORD
     try:
         opened = Page.open(config.load(path), path, TODAY, read_first=True)
     finally:
         del os.environ[PASSWORD_ENV]
     try:
-        base = f"http://127.0.0.1:{opened.board.settings.web.port}"
+        yield f"http://127.0.0.1:{opened.board.settings.web.port}"
+    finally:
+        opened.close()
+
+
+LAN_PASSWORD = "看板密码-2025"
+
+
+def test_the_page_asks_for_the_password_and_answers_a_wrong_one_with_401(tmp_path: Path) -> None:
+    with lan_page(tmp_path) as base:
         status, headers, _ = get(base + "/")
         assert status == 401 and headers["www-authenticate"].startswith("Basic")
         assert get(base + "/", password="不对的密码")[0] == 401
         assert get(base + "/healthz", password="不对的密码")[0] == 401
-        assert get(base + "/", password="看板密码-2025")[0] == 200
-        log_text = (
-            (tmp_path / "logs" / "taizhang.log").read_text(encoding="utf-8")
-            if (tmp_path / "logs").exists()
-            else ""
-        )
-        assert "看板密码-2025" not in log_text
-    finally:
-        opened.close()
+        assert get(base + "/", password=LAN_PASSWORD)[0] == 200
+    log = tmp_path / "logs" / "taizhang.log"
+    assert LAN_PASSWORD not in (log.read_text(encoding="utf-8") if log.exists() else "")
 
 
 # --- what every response carries ----------------------------------------------------------------
