@@ -65,6 +65,7 @@ def history(store: Store | None, settings: Settings, today: date, mode: RunMode 
         store,
         today,
         alerts.stale_after_days,
+        alerts.repeat_days,
         review=bool(alerts.review_after_days),
         daily=mode is RunMode.DAILY,
     )

@@ -191,3 +191,20 @@ def test_a_dry_run_after_a_real_one_shows_only_what_would_still_go(tmp_path: Pat
     settings, kept = settings_for(tmp_path, ROWS), Kept()
     cycle(settings, MONDAY, kept).run(mode=RunMode.WEEKLY)
     assert cycle(settings, MONDAY, Kept()).run(mode=RunMode.WEEKLY, dry_run=True).drafts == []
+
+
+def test_a_warning_is_not_sent_again_within_a_repeat_window_longer_than_two_weeks(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, ROWS[:1])  # one red task
+    text = settings.path.read_text(encoding="utf-8").replace("[store]", "[alerts]\nrepeat_days = 30\n[store]")
+    settings.path.write_text(text, encoding="utf-8")
+    settings = load(settings.path)
+    first = Kept()
+    cycle(settings, MONDAY, first).run(mode=RunMode.WEEKLY)
+    assert any("大气环境股" in s for s in first.subjects())
+    # Three weeks on, still overdue (progress updated, so nothing else is new): within the
+    # 30 days, so not mailed again.
+    rows = [row(1, "扬尘管控不到位", "大气环境股", "2025年6月1日", progress=0.7, note="新的进展")]
+    write(tmp_path / "台账.xlsx", {"整改台账": ledger(rows)})
+    later = Kept()
+    cycle(settings, date(2025, 7, 7), later).run(mode=RunMode.WEEKLY)
+    assert not any("大气环境股" in s for s in later.subjects())

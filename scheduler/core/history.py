@@ -6,8 +6,7 @@ report take `today` and a `History` and touch neither the store nor the clock.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -32,24 +31,25 @@ class History:
     status_history: tuple[tuple[date, str, Status], ...] = ()  # for 回头看 only
     trend: tuple[TrendRow, ...] = ()  # every snapshot, counted by status and deadline
     snapshot_days: tuple[date, ...] = ()
-    sent: tuple[SentItem, ...] = ()  # warnings queued since `sent_since`
-    sent_since: date | None = None
+    sent: tuple[SentItem, ...] = ()  # warnings queued within the longest window asked for
     failures: tuple[OutboxMessage, ...] = ()  # refused mail not yet told to the office
     runs: tuple[JobRun, ...] = ()  # skipped or failed runs not yet told to the office
     notes: tuple[OfficeNote, ...] = ()  # other news for the office
     new_store: bool = False  # made by this run: look for signs of a lost one
-    last_runs: Mapping[str, JobRun] = field(default_factory=dict)
 
     def sent_after(self, day: date) -> list[SentItem]:
         return [item for item in self.sent if item.day > day]
 
 
-def load(store: Store | None, today: date, stale_after_days: int, *, review: bool, daily: bool) -> History:
-    """Read everything the run needs, once. `review`: 回头看 is on and needs the status
-    history; `daily`: the daily job looks back at every warning ever sent."""
+def load(
+    store: Store | None, today: date, stale_after_days: int, repeat_days: int, *, review: bool, daily: bool
+) -> History:
+    """Read everything the run needs, once. `repeat_days`: how far back a warning counts as
+    sent (a week at least: the office summary goes once a week); `review`: 回头看 is on and
+    needs the status history; `daily`: the daily job looks back at every warning ever sent."""
     if store is None:
         return History()
-    since = today - (EVER if daily else 2 * WEEK)  # repeat windows are at most a year; see config
+    since = today - (EVER if daily else max(timedelta(days=repeat_days), WEEK))
     return History(
         identity_base=store.snapshot_on_or_before(today),
         stale_base=store.snapshot_on_or_before(today - timedelta(days=stale_after_days)),
@@ -58,7 +58,6 @@ def load(store: Store | None, today: date, stale_after_days: int, *, review: boo
         trend=tuple(store.trend_rows(today)),
         snapshot_days=tuple(store.snapshot_days()),
         sent=tuple(store.recent_items(since)),
-        sent_since=since,
         failures=tuple(store.unreported_failures()),
         runs=tuple(store.unreported_runs()),
         notes=tuple(store.unreported_notes()),
