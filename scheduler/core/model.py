@@ -73,7 +73,7 @@ FIELD_LABELS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Task:
     """One row of the ledger, read and understood."""
 

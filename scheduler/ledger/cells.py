@@ -57,9 +57,9 @@ def clean_rows(rows: list[list[CellValue]]) -> list[tuple[int, int, str]]:
     changed in a way worth telling the office (a Windows line end alone is not)."""
     changed: list[tuple[int, int, str]] = []
     for r, row in enumerate(rows):
-        if "\\" not in repr(row):
-            # repr() escapes every character that is not printable, in C: without a backslash
-            # the whole row is clean (a literal backslash only sends it the slow way).
+        if "".join([v for v in row if type(v) is str]).isprintable():
+            # Most rows: every text printable, checked in C at once (a row whose text holds a
+            # newline or a full-width space only goes the slow way).
             continue
         for c, value in enumerate(row):
             if type(value) is str and not value.isprintable():

@@ -49,7 +49,7 @@ _HEADING = re.compile(
     r"^\s*([（(]?[一二三四五六七八九十百零]+[)）、.．]|[（(]\d+[)）]|\d+[、.．](?!\d)"
     r"|第[一二三四五六七八九十百\d]+[部分章节类项个]|反馈问题)"
 )
-_PARSED = frozenset({"start", "deadline", "progress"})  # read from their values, not their text
+_VALUE_FIELDS = ("start", "deadline", "progress")  # read from their values, not their text
 _TOTAL = re.compile(r"^(合\s*计|总\s*计|小\s*计)")
 
 FAR_SHOWN = 20  # far values listed one by one; the rest are counted
@@ -208,6 +208,9 @@ class _Row(enum.Enum):
     TASK = "task"
 
 
+_TEXT_FIELDS = tuple(name for name in FIELDS if name not in _VALUE_FIELDS)
+
+
 @dataclass
 class _SheetParser:
     path: Path
@@ -220,28 +223,24 @@ class _SheetParser:
 
     file: str = field(init=False)
 
-    _text_columns: list[tuple[str, int]] = field(init=False)
     _percent_column: bool = field(init=False, default=False)
     _wide_cells: set[tuple[int, int]] = field(init=False)  # cells merged across columns
-    _columns: dict[str, int | None] = field(init=False)  # where the parsed fields are
-    _names: tuple[str, ...] = field(init=False)  # the text fields, in the order _pick gives them
-    _widest: int = field(init=False)
-    _pick: Callable[[list[CellValue]], Sequence[CellValue]] = field(init=False)
-    _blank: dict[str, str] = field(init=False)  # every field empty: each row's texts start from a copy
+    _width: int = field(init=False)  # every row is padded to this: its last cell is always empty
+    _texts: Callable[[list[CellValue]], tuple[CellValue, ...]] = field(init=False)  # _TEXT_FIELDS
+    _values: Callable[[list[CellValue]], tuple[CellValue, ...]] = field(init=False)  # start…progress
     _any_percent: bool = field(init=False)
 
     def __post_init__(self) -> None:
         self.file = str(self.path)  # one string shared by every task of the sheet
-        self._text_columns = [(n, c) for n, c in self.header.columns.items() if n not in _PARSED]
         self._wide_cells = {(r1, c1) for r1, c1, _r2, c2 in self.sheet.merges if c2 > c1}
-        self._columns = {name: self.header.columns.get(name) for name in _PARSED}
-        self._names = tuple(name for name, _ in self._text_columns)
-        self._blank = dict.fromkeys(FIELDS, "")
         self._any_percent = bool(self.sheet.facts.percent)
-        columns = [column for _, column in self._text_columns]
-        self._widest = max(columns, default=-1)
-        pick = operator.itemgetter(*columns) if columns else (lambda row: ())
-        self._pick = pick if len(columns) != 1 else (lambda row: (row[columns[0]],))
+        # A field the sheet has no column for is read from a padding cell past the widest row,
+        # always empty. Fields are picked out in C, a tuple per row: this runs for every row.
+        columns = self.header.columns
+        blank = max(max(columns.values(), default=-1) + 1, max(map(len, self.sheet.rows), default=0))
+        self._width = blank + 1
+        self._texts = operator.itemgetter(*(columns.get(name, blank) for name in _TEXT_FIELDS))
+        self._values = operator.itemgetter(*(columns.get(name, blank) for name in _VALUE_FIELDS))
 
     def parse(self) -> None:
         rows = self.sheet.rows  # filled in place: this sheet was read for this parse alone
@@ -249,8 +248,11 @@ class _SheetParser:
         inherited = _fill_down(rows, self.sheet.merges, self.header.first_data_row)
         self._percent_column = self._progress_typed_as_percents()
         banner = ""
+        width = self._width
         for index in range(self.header.first_data_row, len(rows)):
             row = rows[index]
+            if len(row) < width:
+                row.extend([""] * (width - len(row)))
             kind, heading = self._classify(index, row, inherited.get(index, ()))
             if kind is _Row.TASK:
                 self.tasks.append(self._task(index, row, banner))
@@ -317,69 +319,47 @@ class _SheetParser:
         return text(row[own[0]]).replace(".", "", 1).isdigit()
 
     def _task(self, index: int, row: list[CellValue], banner: str) -> Task:
-        get = self._texts(row)
+        no, category, title, measures, leader, lead_text, support, owner, status_text, note, remarks = [
+            v.strip() if type(v) is str else text(v) for v in self._texts(row)
+        ]
+        start, deadline_value, progress_value = self._values(row)
         excel_row = index + 1
-        lead = split_sections(get["lead"])
-        deadline, why = parse_deadline(self._raw(row, "deadline"), self.plan_start)
+        lead = split_sections(lead_text)
+        deadline, why = parse_deadline(deadline_value, self.plan_start)
         # A column missing from the whole sheet is reported once, by _missing_columns, not per row.
         if why and self.header.has("deadline"):
             self._problem(excel_row, "deadline", deadline.text, why)
-        progress = self._progress(row, excel_row, get["status"])
-        title = get["title"] or get["measures"]
+        progress = self._progress(progress_value, excel_row, status_text)
+        if not title:
+            title = measures
+            if not title:
+                self._problem(excel_row, "title", "", "缺少问题描述")
         if not lead and self.header.has("lead"):
             self._problem(excel_row, "lead", "", "缺少牵头单位（责任股室），预警无法送达")
-        if not title:
-            self._problem(excel_row, "title", "", "缺少问题描述")
         return Task(
-            key=f"{self.prefix}{self.sheet.name}!{excel_row}",
-            file=self.file,
-            sheet=self.sheet.name,
-            row=excel_row,
-            no=get["no"],
-            category=get["category"] or banner,
-            title=title,
-            measures=get["measures"],
-            leader=get["leader"],
-            lead=lead,
-            support=split_sections(get["support"]),
-            owner=get["owner"],
-            start=self._start(row, excel_row),
-            deadline=deadline,
-            status=_status(get["status"], progress, deadline.kind),
-            status_text=get["status"],
-            progress=progress,
-            note=get["note"],
-            remarks=get["remarks"],
+            f"{self.prefix}{self.sheet.name}!{excel_row}",
+            self.file,
+            self.sheet.name,
+            excel_row,
+            no,
+            category or banner,
+            title,
+            measures,
+            leader,
+            lead,
+            split_sections(support),
+            owner,
+            None if start == "" or start is None else self._start(start, excel_row),
+            deadline,
+            _status(status_text, progress, deadline.kind),
+            status_text,
+            progress,
+            note,
+            remarks,
         )
 
-    def _texts(self, row: list[CellValue]) -> dict[str, str]:
-        """The text of every field in one row; "" for fields the ledger has no column for.
-        This runs for every row of a big ledger, so it is written for speed: the cells are
-        picked out in C, and a row as wide as the header (calamine gives them all) takes
-        the short way."""
-        texts = self._blank.copy()
-        if len(row) > self._widest:
-            values = self._pick(row)
-            texts.update(
-                zip(self._names, [v.strip() if type(v) is str else text(v) for v in values], strict=True)
-            )
-            return texts
-        width = len(row)
-        for name, column in self._text_columns:
-            if column < width:
-                value = row[column]
-                texts[name] = value.strip() if type(value) is str else text(value)
-        return texts
-
-    def _raw(self, row: list[CellValue], name: str) -> CellValue:
-        column = self._columns[name]
-        if column is None or column >= len(row):
-            return None
-        return row[column]
-
-    def _progress(self, row: list[CellValue], excel_row: int, status_text: str) -> float | None:
-        value = self._raw(row, "progress")
-        column = self._columns["progress"]
+    def _progress(self, value: CellValue, excel_row: int, status_text: str) -> float | None:
+        column = self.header.columns.get("progress")
         formatted = (
             self._any_percent and column is not None and self.sheet.is_percent((excel_row - 1, column))
         )
@@ -397,10 +377,7 @@ class _SheetParser:
             self._problem(excel_row, "progress", "1", AMBIGUOUS_ONE)
         return progress
 
-    def _start(self, row: list[CellValue], excel_row: int) -> date | None:
-        value = self._raw(row, "start")
-        if value is None or value == "":
-            return None
+    def _start(self, value: CellValue, excel_row: int) -> date | None:
         day = parse_day(value, self.plan_start)
         if day is None:
             self._problem(
