@@ -73,9 +73,11 @@ FIELD_LABELS: dict[str, str] = {
 }
 
 
-@dataclass(slots=True)
+@dataclass(slots=True)  # not frozen: see the docstring
 class Task:
-    """One row of the ledger, read and understood."""
+    """One row of the ledger, read and understood. Nothing changes a task once the reader has
+    made it; it is not frozen only because a frozen one costs five times as much to build,
+    and `check` on a 50,000-row ledger builds fifty thousand of them."""
 
     key: str  # "<sheet>!<row>": where the task is now, not who it is across weeks
     file: str

@@ -66,12 +66,12 @@ def assess_task(task: Task, today: date, settings: RuleSettings, history: Histor
     if task.status is Status.DONE:
         review = _review_due(identity, today, settings, history)
         return [review] if review else []
-    found = [
-        _overdue(task, today, settings),
-        _due_soon(task, today, settings),
-        _behind(task, today, settings),
-        _stale(task, identity, today, history),
-    ]
+    found: list[Alert | None] = []
+    due = due_date(task, settings)
+    if due is not None:
+        found.append(_overdue(due, today, settings) if due < today else _due_soon(due, today, settings))
+        found.append(_behind(task, due, today, settings))
+    found.append(_stale(task, identity, today, history))
     return [a for a in found if a is not None]
 
 
@@ -82,29 +82,24 @@ def due_date(task: Task, settings: RuleSettings) -> date | None:
     return task.deadline.date if task.deadline.kind is DeadlineKind.DATE else None
 
 
-def _overdue(task: Task, today: date, settings: RuleSettings) -> Alert | None:
-    due = due_date(task, settings)
-    if due is None or due >= today:
-        return None
+def _overdue(due: date, today: date, settings: RuleSettings) -> Alert:
     days = (today - due).days
     escalate = days > settings.alerts.escalate_after_days
     message = f"已逾期{days}天" + ("，列入督办" if escalate else "")
     return Alert(AlertCode.OVERDUE, Level.RED, message, days=days, escalate=escalate)
 
 
-def _due_soon(task: Task, today: date, settings: RuleSettings) -> Alert | None:
-    due = due_date(task, settings)
-    if due is None or not 0 <= (due - today).days <= settings.alerts.due_soon_days:
-        return None
+def _due_soon(due: date, today: date, settings: RuleSettings) -> Alert | None:
     days = (due - today).days
+    if days > settings.alerts.due_soon_days:
+        return None
     message = "今天到期" if days == 0 else f"距完成时限还有{days}天"
     return Alert(AlertCode.DUE_SOON, Level.BLUE, message, days=days)
 
 
-def _behind(task: Task, today: date, settings: RuleSettings) -> Alert | None:
-    due = due_date(task, settings)
+def _behind(task: Task, due: date, today: date, settings: RuleSettings) -> Alert | None:
     start = task.start or settings.plan_start
-    if task.progress is None or due is None or not start < today <= due:
+    if task.progress is None or not start < today <= due:
         return None
     # start < today <= due, so due - start > 0: no division by zero even when start == due.
     expected = (today - start).days / (due - start).days

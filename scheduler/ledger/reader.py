@@ -263,8 +263,10 @@ class _SheetParser:
         taken = set(inherited)
         if len(row) - row.count("") - row.count(None) - len(taken) >= 2:
             # Two or more cells of its own (most rows): a task, unless a note or a total.
-            # Counted in C, since this runs for every row of a big ledger.
-            first = next(v for c, v in enumerate(row) if v != "" and v is not None and c not in taken)
+            # Counted in C, and the first cell tried first, since this runs for every row.
+            first = row[0]
+            if first == "" or first is None or 0 in taken:
+                first = next(v for c, v in enumerate(row) if v != "" and v is not None and c not in taken)
             # Only text can say 注 or 合计; a number (the row's 序号) never does.
             skip = type(first) is str and (_NOTE.match(first.strip()) or _TOTAL.match(first.strip()))
             return (_Row.SKIP if skip else _Row.TASK), ""

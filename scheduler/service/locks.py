@@ -15,10 +15,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import filelock
+from typing import TYPE_CHECKING
 
 from scheduler.errors import Busy
+
+if TYPE_CHECKING:
+    import filelock
 
 STEP_SECONDS = 0.2
 
@@ -32,6 +34,8 @@ class ProcessLock:
     def acquire(self, timeout: float = 0.0, stop: threading.Event | None = None) -> bool:
         """Take the lock, waiting up to `timeout` seconds (less if `stop` is set meanwhile).
         False when another process has it."""
+        import filelock  # a sixtieth of a second to import: not for commands that take no lock
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock = filelock.FileLock(self.path)
         deadline = time.monotonic() + timeout

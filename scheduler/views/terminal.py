@@ -48,8 +48,8 @@ def write_check_json(out: BinaryIO, assessment: Assessment) -> None:
 
 
 def task_dict(task: Task, alerts: Sequence[Alert] = ()) -> dict[str, Any]:
-    # Runs once per row of a big ledger: tuples encode as JSON lists as they are, and the
-    # deadline and alert dicts repeat, so each is made once.
+    # Runs once per row of a big ledger: tuples and enums encode as they are, and the deadline
+    # and alert dicts repeat, so each is made once. Alerts come worst first (rules.assess).
     return {
         "key": task.key,
         "sheet": task.sheet,
@@ -61,17 +61,17 @@ def task_dict(task: Task, alerts: Sequence[Alert] = ()) -> dict[str, Any]:
         "support": task.support,
         "leader": task.leader,
         "deadline": _deadline_dict(task.deadline),
-        "status": task.status.value,
+        "status": task.status,
         "progress": task.progress,
         "alerts": [alert_dict(a) for a in alerts],
-        "light": min(alerts, key=lambda a: a.level.rank).level.value if alerts else None,
+        "light": alerts[0].level if alerts else None,
     }
 
 
 @lru_cache(maxsize=4096)
 def _deadline_dict(deadline: Deadline) -> dict[str, Any]:
     return {
-        "kind": deadline.kind.value,
+        "kind": deadline.kind,
         "date": deadline.date.isoformat() if deadline.date else None,
         "text": deadline.text,
     }
