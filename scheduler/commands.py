@@ -59,12 +59,14 @@ class CheckCommand(Command):
 
     def _run(self, fmt: str) -> int:
         assessment, _ = self.read()
-        from scheduler.views import terminal
-
         if fmt == "json":
+            from scheduler.views import jsonout
+
             sys.stdout.flush()
-            terminal.write_check_json(sys.stdout.buffer, assessment)
+            jsonout.write_check_json(sys.stdout.buffer, assessment)
         else:
+            from scheduler.views import terminal
+
             terminal.check_table(_console(), assessment)
         return 0
 
@@ -90,11 +92,13 @@ class WeekCommand(Command):
     def run(self, fmt: str) -> int:
         assessment, known = self.read()
         view = pipeline.view(self.settings, assessment, known)
-        from scheduler.views import terminal
-
         if fmt == "json":
-            sys.stdout.write(terminal.week_json(view) + "\n")
+            from scheduler.views import jsonout
+
+            sys.stdout.write(jsonout.week_json(view) + "\n")
         else:
+            from scheduler.views import terminal
+
             terminal.week_table(_console(), view)
         return 0
 

@@ -35,7 +35,7 @@ from scheduler.cli import main
 from scheduler.core.history import History
 from scheduler.core.model import Status
 from scheduler.errors import ConfigError, LedgerError
-from scheduler.ledger import read_ledger
+from scheduler.ledger import archive, read_ledger, sheetxml
 from scheduler.ledger.cells import clean
 from scheduler.ledger.sheetxml import is_percent_format
 
@@ -193,6 +193,58 @@ def test_a_part_that_unpacks_to_more_than_it_declares_is_refused(tmp_path: Path)
     with pytest.raises(LedgerError) as caught:
         read(path)
     assert str(path) in caught.value.message and "比它声明的大" in caught.value.message
+
+
+def a_long_sheet(tmp_path: Path) -> Path:
+    """A sheet part of about 300 KB: many pieces when a piece is made small."""
+    return a_ledger(tmp_path, rows=600)
+
+
+@pytest.mark.parametrize("lie", [-1000, +1000])
+def test_a_sheet_read_in_pieces_that_is_not_the_size_it_declares_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lie: int
+) -> None:
+    monkeypatch.setattr(archive, "PIECE", 4096)
+    path = a_long_sheet(tmp_path)
+    with zipfile.ZipFile(path) as z:
+        size = z.getinfo(SHEET).file_size
+    declare_size(path, SHEET, size + lie)
+    with pytest.raises(LedgerError) as caught:
+        read(path)
+    assert str(path) in caught.value.message
+    assert ("比它声明的大" if lie < 0 else "已损坏") in caught.value.message
+
+
+@pytest.mark.parametrize("piece", [64, 4096, 8 << 20])
+def test_what_is_found_in_a_sheet_does_not_depend_on_the_pieces_it_is_read_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    # Far cells, percent formats and formula errors, anywhere in a sheet cut into pieces
+    # at any byte: the same problems and the same progress as read in one piece.
+    path = write(
+        tmp_path / "t.xlsx",
+        {"台账": ledger([row(n, f"问题{n}", progress=1.5) for n in range(1, 301)], formats={"J300": "0%"})},
+    )
+    set_cell(path, "H150", '<c r="H150" t="e"><f>A1/0</f><v>#DIV/0!</v></c>')
+    append_rows(path, f'<row r="1048576">{text_cell("XFD1048576", "x")}</row>')
+    monkeypatch.setattr(archive, "PIECE", piece)
+    result = read(path)
+    shown_150 = next(t for t in result.tasks if t.row == 300)
+    assert len(result.tasks) == 300 and shown_150.progress is None
+    assert [p.cell for p in result.problems] == ["XFD1048576", "H150", "J300"]
+
+
+XML_BITS = [b'<c r="A1">', b"<v>1</v>", b"</c>", b"text", b"<", b">"]
+
+
+@given(st.lists(st.sampled_from(XML_BITS), max_size=40), st.data())
+def test_pieces_rejoin_into_spans_that_never_split_a_tag(parts: list[bytes], data: st.DataObject) -> None:
+    xml = b"".join(parts)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(xml)), max_size=8)))
+    pieces = [xml[a:b] for a, b in zip([0, *cuts], [*cuts, len(xml)], strict=True)]
+    spans = [buffer[start:end] for buffer, start, end in sheetxml._spans(pieces)]
+    assert b"".join(spans) == xml
+    assert all(span.startswith(b"<") for span in spans[1:])  # so each tag lies whole in one span
 
 
 def test_an_xls_larger_than_the_limit_is_refused_by_its_size(tmp_path: Path, data_dir: Path) -> None:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from scheduler.config import ScheduleSettings
 from scheduler.errors import CrontabError
 from scheduler.service.crontab import cron_fields, weekdays
 from scheduler.service.timing import latest_due, make_trigger
@@ -106,3 +107,10 @@ def test_the_daily_run_gives_way_to_the_weekly_run_on_its_day(tmp_path) -> None:
     # National Day: Monday the 6th is off, the weekly run moves to Thursday the 9th.
     assert not weekly_runs_on(settings, date(2025, 10, 6))
     assert weekly_runs_on(settings, date(2025, 10, 9))
+
+
+@pytest.mark.parametrize("name", ["weekly", "daily"])
+def test_the_default_schedules_fire(name: str) -> None:
+    # config.py takes the defaults without asking APScheduler: they must be good.
+    expr = getattr(ScheduleSettings(), name)
+    assert fires(expr, datetime(2025, 6, 18, 12, tzinfo=TZ), 2)

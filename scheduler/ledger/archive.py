@@ -12,15 +12,18 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from scheduler.errors import LedgerError
 
 MB = 1 << 20
 _CHUNK = 1 << 20
+PIECE = 8 * MB  # a big sheet is unpacked for the caller this much at a time
 _LOCAL_HEADER = b"PK\x03\x04"
 
 CORRUPT = "文件已损坏或不是 Excel 文件（可能没有保存完整）"
+_BIGGER = "文件中的“{}”解压后比它声明的大，文件已损坏或被篡改"
 
 
 def too_big(path: Path, size: int, limit: int) -> LedgerError:
@@ -67,6 +70,36 @@ class Archive:
         info = self._infos.get(normal(name))
         return None if info is None else self._inflate(info, keep=True)
 
+    def pieces(self, name: str) -> Iterator[bytes]:
+        """A part unpacked a piece at a time, with the same checks as read(); nothing when
+        absent. Faster than one read() of a big part (zlib grows one big buffer by copying),
+        and a caller that looks at each piece in turn keeps it in the CPU's cache."""
+        info = self._infos.get(normal(name))
+        if info is None:
+            return
+        if info.compress_type == zipfile.ZIP_STORED or info.file_size <= PIECE:
+            yield self._inflate(info, keep=True)
+            return
+        if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
+            raise LedgerError(self.path, CORRUPT)
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        data: bytes | memoryview = self._raw(info)
+        size = 0
+        while True:
+            try:
+                piece = inflater.decompress(data, PIECE)
+            except zlib.error:
+                raise LedgerError(self.path, CORRUPT) from None
+            size += len(piece)
+            if size > info.file_size:
+                raise LedgerError(self.path, _BIGGER.format(info.filename))
+            yield piece
+            data = inflater.unconsumed_tail
+            if inflater.eof or not (data or len(piece) == PIECE):
+                break
+        if size != info.file_size or not inflater.eof:
+            raise LedgerError(self.path, CORRUPT)  # cut short
+
     def check(self, name: str) -> None:
         """Unpack a part only to prove it is what it declares, a chunk at a time."""
         info = self._infos.get(normal(name))
@@ -92,7 +125,7 @@ class Archive:
         except zlib.error:
             raise LedgerError(self.path, CORRUPT) from None
         if size > info.file_size:
-            raise LedgerError(self.path, f"文件中的“{info.filename}”解压后比它声明的大，文件已损坏或被篡改")
+            raise LedgerError(self.path, _BIGGER.format(info.filename))
         if size != info.file_size or not inflater.eof:
             raise LedgerError(self.path, CORRUPT)  # cut short
         return out

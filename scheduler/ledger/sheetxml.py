@@ -22,7 +22,7 @@ import itertools
 import re
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -74,9 +74,7 @@ def inspect(archive: Archive, data: bytes) -> Inspection:
         if name is None:
             archive.check(member)
             continue
-        xml = archive.read(member)
-        assert xml is not None
-        facts[name], smaller = scan(xml, percent_ids, archive, name)
+        facts[name], smaller = scan(archive.pieces(member), percent_ids, archive, name)
         if smaller is not None:
             rewritten[member] = smaller
     return Inspection(facts, _repack(archive, rewritten) if rewritten else data)
@@ -107,19 +105,58 @@ def is_percent_format(code: str) -> bool:
 
 
 def scan(
-    xml: bytes, percent_ids: frozenset[int], archive: Archive, sheet: str
+    pieces: Iterable[bytes], percent_ids: frozenset[int], archive: Archive, sheet: str
 ) -> tuple[SheetFacts, bytes | None]:
-    """The facts of one sheet, and its XML without far values when it has any."""
-    prefix = _prefix(xml)
-    patterns = _patterns(prefix, percent_ids)
-    if patterns.unusual.search(xml) is None or _fits(xml, patterns):
-        errors = _errors(xml, patterns) if b't="e"' in xml else {}
-        percent = frozenset(_percent_cells(xml, patterns)) if percent_ids else frozenset()
-        return SheetFacts(percent, errors), None
+    """The facts of one sheet, and its XML without far values when it has any. The XML comes
+    in pieces, each scanned while the next is unpacked; it is joined only when a sheet needs
+    a closer look (cells without small references, or formula errors)."""
+    kept: list[bytes] = []
+    patterns: _Patterns | None = None
+    unusual = errors = False
+    percent: set[Position] = set()
+    for buffer, start, end in _spans(_keeping(pieces, kept)):
+        patterns = patterns or _patterns(_prefix(kept[0]), percent_ids)
+        unusual = unusual or patterns.unusual.search(buffer, start, end) is not None
+        errors = errors or buffer.find(b't="e"', start, end) >= 0
+        if patterns.percent is not None:
+            percent.update(_percent_cells(buffer, start, end, patterns.percent))
+    if patterns is None:
+        return SheetFacts(), None  # an empty part
+    if not unusual and not errors:
+        return SheetFacts(frozenset(percent)), None
+    xml = b"".join(kept)
+    del kept[:]
+    if not unusual or _fits(xml, patterns):
+        return SheetFacts(frozenset(percent), _errors(xml, patterns) if errors else {}), None
     walk = _walk(xml, patterns, percent_ids)
     far = _far(walk.values, archive, sheet)
     facts = SheetFacts(frozenset(walk.percent), walk.errors, tuple(sorted(far)))
-    return facts, _cut(xml, [far[p] for p in sorted(far)], prefix) if far else None
+    return facts, _cut(xml, [far[p] for p in sorted(far)], patterns.close) if far else None
+
+
+def _keeping(pieces: Iterable[bytes], kept: list[bytes]) -> Iterator[bytes]:
+    for piece in pieces:
+        kept.append(piece)
+        yield piece
+
+
+def _spans(pieces: Iterable[bytes]) -> Iterator[tuple[bytes, int, int]]:
+    """The XML as (buffer, start, end) spans that each end just before a "<", so that no tag
+    is split between two spans. Most spans are a whole piece, scanned in place."""
+    carry = b""
+    for piece in pieces:
+        first, last = piece.find(b"<"), piece.rfind(b"<")
+        if first < 0:  # no tag begins in this piece
+            carry += piece
+            continue
+        joint = carry + piece[:first]
+        if joint:
+            yield joint, 0, len(joint)
+        if last > first:
+            yield piece, first, last
+        carry = piece[last:]
+    if carry:
+        yield carry, 0, len(carry)
 
 
 # --- the fast path: every reference small and in place -------------------------------------
@@ -180,9 +217,8 @@ def _errors(xml: bytes, patterns: _Patterns) -> dict[Position, str]:
     return found
 
 
-def _percent_cells(xml: bytes, patterns: _Patterns) -> Iterable[Position]:
-    assert patterns.percent is not None
-    for m in patterns.percent.finditer(xml):
+def _percent_cells(buffer: bytes, start: int, end: int, pattern: re.Pattern[bytes]) -> Iterable[Position]:
+    for m in pattern.finditer(buffer, start, end):
         yield int(m.group(2)) - 1, column_number(m.group(1))
 
 
@@ -274,9 +310,9 @@ def _before_gap(numbers: list[int], gap: int) -> int:
     return numbers[-1] if numbers else 0
 
 
-def _cut(xml: bytes, offsets: list[int], prefix: bytes) -> bytes:
-    """The sheet XML without the cells that start at these offsets (in order)."""
-    close = b"</" + prefix + b"c>"
+def _cut(xml: bytes, offsets: list[int], close: bytes) -> bytes:
+    """The sheet XML without the cells that start at these offsets (in order); `close` is
+    the cell's closing tag."""
     pieces = []
     kept_from = 0
     for start in offsets:
