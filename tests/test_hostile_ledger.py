@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -118,6 +119,44 @@ def test_a_sheet_written_with_a_namespace_prefix_is_guarded_too(tmp_path: Path) 
     result = read(path)
     assert [t.title for t in result.tasks] == ["问题1", "问题2"]
     assert [p.cell for p in result.problems] == ["XFD1048576"]
+
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _mixed(xml: str) -> str:
+    """The root unprefixed, the far cell written <x:c>, x bound to the same namespace."""
+    xml = xml.replace(f'xmlns="{MAIN}"', f'xmlns="{MAIN}" xmlns:x="{MAIN}"', 1)
+    far = '<x:row r="1048576"><x:c r="XFD1048576"><x:v>1</x:v></x:c></x:row>'
+    return xml.replace("</sheetData>", far + "</sheetData>")
+
+
+def _late_root(xml: str) -> str:
+    """Every element prefixed x:, the root only after 70 KB of comment."""
+    xml = re.sub(r"<(/?)([A-Za-z]+)([\s>/])", r"<\1x:\2\3", xml.replace('xmlns="', 'xmlns:x="'))
+    body = xml.split("?>", 1)[-1]
+    far = '<x:row r="1048576"><x:c r="XFD1048576"><x:v>1</x:v></x:c></x:row>'
+    return "<!--" + "a" * 70_000 + "-->" + body.replace("</x:sheetData>", far + "</x:sheetData>")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("change", [_mixed, _late_root])
+def test_a_far_cell_is_found_whatever_prefix_its_tags_carry(
+    tmp_path: Path, change: Callable[[str], str]
+) -> None:
+    # calamine knows a cell by its local name: <x:c> is a cell whatever the root element says.
+    result = read_in_subprocess(rewrite_sheet(a_ledger(tmp_path), change))
+    assert result["titles"] == ["问题1", "问题2"]
+    assert [p["cell"] for p in result["problems"]] == ["XFD1048576"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+def test_a_reference_with_thousands_of_digits_is_a_far_cell_not_a_crash(tmp_path: Path) -> None:
+    path = append_rows(a_ledger(tmp_path), f'<row r="7"><c r="A{"1" * 5000}"><v>1</v></c></row>')
+    result = read_in_subprocess(path)
+    assert result["titles"] == ["问题1", "问题2"]
+    (problem,) = result["problems"]  # type: ignore[misc]
+    assert "很远" in problem["message"]
 
 
 def test_many_far_cells_are_listed_up_to_twenty_then_counted(tmp_path: Path) -> None:

@@ -133,6 +133,13 @@ def test_it_reports_cells_it_cannot_understand_and_keeps_the_task(tmp_path: Path
     assert all(p.message and p.file == str(path) for p in result.problems)
 
 
+def test_one_rows_problems_are_listed_in_the_same_order_as_ever(tmp_path: Path) -> None:
+    # The office compares lists week to week; the order must not move under them.
+    rows = [row(1, "", "", "待定", progress="过半", measures="", category=""), row(2, "问题二")]
+    result = read(write(tmp_path / "台账.xlsx", {"整改台账": ledger(rows)}))
+    assert [p.cell for p in result.problems] == ["H5", "J5", "F5", "C5"]
+
+
 def test_status_is_done_from_its_words_or_from_full_progress_with_no_status(tmp_path: Path) -> None:
     rows = [
         row(1, status="已销号", progress=0.3),

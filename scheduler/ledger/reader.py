@@ -332,12 +332,11 @@ class _SheetParser:
         if why and self.header.has("deadline"):
             self._problem(excel_row, "deadline", deadline.text, why)
         progress = self._progress(progress_value, excel_row, status_text)
-        if not title:
-            title = measures
-            if not title:
-                self._problem(excel_row, "title", "", "缺少问题描述")
+        title = title or measures
         if not lead and self.header.has("lead"):
             self._problem(excel_row, "lead", "", "缺少牵头单位（责任股室），预警无法送达")
+        if not title:
+            self._problem(excel_row, "title", "", "缺少问题描述")
         return Task(
             f"{self.prefix}{self.sheet.name}!{excel_row}",
             self.file,

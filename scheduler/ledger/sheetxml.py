@@ -43,7 +43,12 @@ _BUILTIN_PERCENT = frozenset({9, 10})  # 0% and 0.00%
 
 _OFFICE_DOCUMENT = "/relationships/officeDocument"
 _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
-_ROOT = re.compile(rb"<([\w.-]+:)?worksheet[\s>]")
+# calamine knows a cell by its local name alone: <c>, <x:c> and <any:c> are all cells, whatever
+# the root element says. Sheets without any prefixed cell or row (nearly all) are scanned with
+# patterns for plain tags, which are twice as fast as patterns allowing any prefix.
+_ANY_PREFIX = rb"(?:[A-Za-z_][\w.\-]*:)?"
+_PREFIXED = re.compile(rb":(?:c|row)[\s/>]")
+_FAR = 1 << 40  # where a reference too long to be real is placed: far, so it is cut out
 _ATTRIBUTE = re.compile(rb"""([\w.:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REF = re.compile(rb"\$?([A-Za-z]+)\$?(\d+)")
 _QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
@@ -111,17 +116,16 @@ def scan(
     in pieces, each scanned while the next is unpacked; it is joined only when a sheet needs
     a closer look (cells without small references, or formula errors)."""
     kept: list[bytes] = []
-    patterns: _Patterns | None = None
+    patterns = _patterns(False, percent_ids)
     unusual = errors = False
     percent: set[Position] = set()
     for buffer, start, end in _spans(_keeping(pieces, kept)):
-        patterns = patterns or _patterns(_prefix(kept[0]), percent_ids)
+        if not patterns.prefixed and _PREFIXED.search(buffer, start, end):
+            patterns = _patterns(True, percent_ids)  # the spans before held no prefixed tag
         unusual = unusual or patterns.unusual.search(buffer, start, end) is not None
         errors = errors or buffer.find(b't="e"', start, end) >= 0
         if patterns.percent is not None:
             percent.update(_percent_cells(buffer, start, end, patterns.percent))
-    if patterns is None:
-        return SheetFacts(), None  # an empty part
     if not unusual and not errors:
         return SheetFacts(frozenset(percent)), None
     xml = b"".join(kept)
@@ -142,21 +146,23 @@ def _keeping(pieces: Iterable[bytes], kept: list[bytes]) -> Iterator[bytes]:
 
 def _spans(pieces: Iterable[bytes]) -> Iterator[tuple[bytes, int, int]]:
     """The XML as (buffer, start, end) spans that each end just before a "<", so that no tag
-    is split between two spans. Most spans are a whole piece, scanned in place."""
-    carry = b""
+    is split between two spans (a well-formed tag holds no "<"). Most spans are a whole
+    piece, scanned in place."""
+    carry: list[bytes] = []  # from the last "<" seen, joined once the next "<" comes
     for piece in pieces:
         first, last = piece.find(b"<"), piece.rfind(b"<")
         if first < 0:  # no tag begins in this piece
-            carry += piece
+            carry.append(piece)
             continue
-        joint = carry + piece[:first]
+        joint = b"".join([*carry, piece[:first]])
         if joint:
             yield joint, 0, len(joint)
         if last > first:
             yield piece, first, last
-        carry = piece[last:]
+        carry = [piece[last:]]
     if carry:
-        yield carry, 0, len(carry)
+        rest = b"".join(carry)
+        yield rest, 0, len(rest)
 
 
 # --- the fast path: every reference small and in place -------------------------------------
@@ -170,12 +176,13 @@ class _Patterns:
     error: re.Pattern[bytes]
     percent: re.Pattern[bytes] | None
     tag: re.Pattern[bytes]
-    close: bytes  # </c>
+    close: re.Pattern[bytes]  # </c>
+    prefixed: bool  # the patterns allow any prefix
 
 
 @lru_cache(maxsize=16)
-def _patterns(prefix: bytes, percent_ids: frozenset[int]) -> _Patterns:
-    p = re.escape(prefix)
+def _patterns(prefixed: bool, percent_ids: frozenset[int]) -> _Patterns:
+    p = _ANY_PREFIX if prefixed else b""
     ids = b"|".join(str(i).encode() for i in sorted(percent_ids))
     return _Patterns(
         unusual=re.compile(rb"<" + p + rb'(?:c|row)(?! r="[A-Z]?\d{1,5}")[\s/>]'),
@@ -184,7 +191,8 @@ def _patterns(prefix: bytes, percent_ids: frozenset[int]) -> _Patterns:
         error=re.compile(rb"<" + p + rb'c r="([A-Z]+)(\d+)"[^>]*?\st="e"[^>]*>'),
         percent=re.compile(rb"<" + p + rb'c r="([A-Z]+)(\d+)"[^>]*?\ss="(?:' + ids + rb')"') if ids else None,
         tag=re.compile(rb"<(/?)" + p + rb"(row|c)(?=[\s/>])([^>]*?)(/?)>"),
-        close=b"</" + prefix + b"c>",
+        close=re.compile(rb"</" + p + rb"c\s*>"),
+        prefixed=prefixed,
     )
 
 
@@ -197,35 +205,34 @@ def _fits(xml: bytes, patterns: _Patterns) -> bool:
     found = patterns.valued.findall(xml)
     if not found:
         return True
-    letters, numbers = zip(*found, strict=True)
-    columns = max(column_number(c) for c in set(letters)) + 1
-    rows = max(map(int, set(numbers)))
+    places = [_position(letters, digits) for letters, digits in set(found)]
+    rows, columns = max(r for r, _ in places) + 1, max(c for _, c in places) + 1
     return rows * columns <= _budget(len(found))
 
 
-def _prefix(xml: bytes) -> bytes:
-    """The namespace prefix of the sheet's elements ("x:" from some .NET writers), or none."""
-    root = _ROOT.search(xml, 0, 65536)
-    return (root.group(1) or b"") if root else b""
+def _position(letters: bytes, digits: bytes) -> Position:
+    """0-based (row, column) of a reference's letters and digits. One with absurdly many
+    (only a damaged or hostile file has them) is placed far away, to be cut out."""
+    row = int(digits) - 1 if len(digits) <= 12 else _FAR
+    return row, column_number(letters) if len(letters) <= 8 else _FAR
 
 
 def _errors(xml: bytes, patterns: _Patterns) -> dict[Position, str]:
     found: dict[Position, str] = {}
     for m in patterns.error.finditer(xml):
-        position = (int(m.group(2)) - 1, column_number(m.group(1)))
-        found[position] = _error_value(xml, m.end(), patterns)
+        found[_position(m[1], m[2])] = _error_value(xml, m.end(), patterns)
     return found
 
 
 def _percent_cells(buffer: bytes, start: int, end: int, pattern: re.Pattern[bytes]) -> Iterable[Position]:
     for m in pattern.finditer(buffer, start, end):
-        yield int(m.group(2)) - 1, column_number(m.group(1))
+        yield _position(m[1], m[2])
 
 
 def _error_value(xml: bytes, at: int, patterns: _Patterns) -> str:
     """The error code in the cell's <v>, e.g. #REF!; only the codes Excel has, never raw text."""
-    end = xml.find(patterns.close, at)
-    found = re.search(rb"<(?:[\w.-]+:)?v>([^<]{1,16})</", xml[at : end if end >= 0 else at + 256])
+    close = patterns.close.search(xml, at)
+    found = re.search(rb"<(?:[\w.-]+:)?v>([^<]{1,16})</", xml[at : close.start() if close else at + 256])
     code = found.group(1).decode("ascii", "replace").strip() if found else ""
     return code if code in ERRORS else "#错误"
 
@@ -253,7 +260,7 @@ def _walk(xml: bytes, patterns: _Patterns, percent_ids: frozenset[int]) -> _Walk
                 continue
             number = _attributes(raw).get(b"r")
             if number is not None and number.isdigit():
-                row = int(number) - 1
+                row = int(number) - 1 if len(number) <= 12 else _FAR
             if empty:
                 row, column = row + 1, 0
             continue
@@ -261,7 +268,7 @@ def _walk(xml: bytes, patterns: _Patterns, percent_ids: frozenset[int]) -> _Walk
             continue
         attributes = _attributes(raw)
         ref = _REF.fullmatch(attributes.get(b"r", b""))
-        position = (int(ref.group(2)) - 1, column_number(ref.group(1))) if ref else (row, column)
+        position = _position(ref[1], ref[2]) if ref else (row, column)
         column = position[1] + 1
         if not empty:
             walk.values[position] = m.start()
@@ -310,15 +317,15 @@ def _before_gap(numbers: list[int], gap: int) -> int:
     return numbers[-1] if numbers else 0
 
 
-def _cut(xml: bytes, offsets: list[int], close: bytes) -> bytes:
-    """The sheet XML without the cells that start at these offsets (in order); `close` is
-    the cell's closing tag."""
+def _cut(xml: bytes, offsets: list[int], close: re.Pattern[bytes]) -> bytes:
+    """The sheet XML without the cells that start at these offsets (in order); `close` finds
+    a cell's closing tag."""
     pieces = []
     kept_from = 0
     for start in offsets:
-        end = xml.find(close, start)
+        end = close.search(xml, start)
         pieces.append(xml[kept_from:start])
-        kept_from = end + len(close) if end >= 0 else len(xml)
+        kept_from = end.end() if end else len(xml)
     pieces.append(xml[kept_from:])
     return b"".join(pieces)
 
