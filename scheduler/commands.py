@@ -18,7 +18,7 @@ from scheduler import pipeline
 from scheduler.config import Settings
 from scheduler.core.assess import Assessment
 from scheduler.core.history import History
-from scheduler.core.labels import chinese_date
+from scheduler.core.labels import chinese_date, chinese_moment
 from scheduler.core.model import RunMode
 from scheduler.credentials import (
     WEB_KEYRING_SERVICE,
@@ -231,7 +231,7 @@ class StatusCommand(Command):
             for job, moment in next_runs(self.settings, datetime.now(tz)).items():  # job: a RunMode
                 last = store.last_run(job) if store else None
                 done = "从未运行" if last is None else _run_line(last, tz)
-                upcoming = f"{moment:%Y-%m-%d %H:%M}" if moment else "无"
+                upcoming = chinese_moment(moment) if moment else "无"
                 if job is RunMode.DAILY and moment and weekly_runs_on(self.settings, moment.date()):
                     upcoming += "（当天有每周运行，并入其中）"
                 _say(f"{JOB_NAMES[job]}：上次 {done}；下次 {upcoming}")
@@ -282,7 +282,7 @@ WantedBy=multi-user.target"""
 
 
 def _run_line(run: JobRun, tz: ZoneInfo) -> str:
-    when = run.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    when = chinese_moment(run.started_at.astimezone(tz))
     result = {JobResult.OK: "成功", JobResult.SKIPPED: "跳过", JobResult.FAILED: "失败", None: "未完成"}[
         run.result
     ]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -244,6 +245,8 @@ def test_status_reports_the_service_the_jobs_and_pending_mail(
     assert "服务：未在运行" in out
     assert "每周运行：上次 从未运行；下次 " in out and "每日运行：" in out
     assert "待发邮件：0 封" in out
+    # Times read as in the mail and on the page: 2025年6月23日 09:00, never 2025-06-23.
+    assert re.search(r"下次 \d{4}年\d{1,2}月\d{1,2}日 09:00", out) and not re.search(r"\d{4}-\d\d-\d\d", out)
 
 
 def test_service_file_prints_a_systemd_unit_for_this_install(

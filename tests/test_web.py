@@ -312,6 +312,9 @@ def test_the_json_is_the_weekly_view_the_page_shows(page: tuple[Page, str]) -> N
     assert data["problems"][0]["cell"] == "I23" and "/" not in data["problems"][0]["file"]
     page_text = re.sub(r"<[^>]+>", "", get(base + "/")[2].decode())
     assert data["headline"] in page_text
+    # Times read as everywhere else the office looks: 2025年6月20日 09:00, never 2025-06-20.
+    assert re.search(r"台账读取\s*\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d", page_text)
+    assert not re.search(r"\d{4}-\d\d-\d\d", page_text)
 
 
 def test_an_unknown_section_is_a_chinese_404(page: tuple[Page, str]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from scheduler.core.model import DeadlineKind, Level, Status, Task
 
@@ -12,6 +12,11 @@ LEVEL_NAMES = {Level.RED: "红色预警", Level.YELLOW: "黄色预警", Level.BL
 
 def chinese_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def chinese_moment(moment: datetime) -> str:
+    """A time as the office writes it: 2025年6月16日 09:00 (in the zone the moment is in)."""
+    return f"{chinese_date(moment.date())} {moment:%H:%M}"
 
 
 def month_day(day: date) -> str:

@@ -25,6 +25,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from scheduler import config, pipeline
 from scheduler.core import clock
+from scheduler.core.labels import chinese_moment
 from scheduler.core.model import Ledger, RunMode
 from scheduler.cycle import Cycle, summary_line
 from scheduler.errors import AlreadyRunning, Busy, ConfigError, LedgerError, TaizhangError
@@ -292,7 +293,7 @@ class Service:
         for job, trigger in triggers(self.settings).items():
             moment = trigger.get_next_fire_time(None, now)
             if moment is not None:
-                parts.append(f"{JOB_NAMES[job]}下次：{moment:%Y-%m-%d %H:%M}")
+                parts.append(f"{JOB_NAMES[job]}下次：{chinese_moment(moment)}")
         return "；".join(parts) or "没有启用的定时任务"
 
 
@@ -323,4 +324,4 @@ def _stamp(path: Path) -> tuple[float, int] | None:
 
 
 def _local(moment: datetime, service: Service) -> str:
-    return moment.astimezone(service.settings.office.tz).strftime("%Y-%m-%d %H:%M")
+    return chinese_moment(moment.astimezone(service.settings.office.tz))

@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from scheduler.core.labels import LEVEL_NAMES, chinese_date, percent
+from scheduler.core.labels import LEVEL_NAMES, chinese_date, chinese_moment, percent
 from scheduler.core.model import Level
 from scheduler.logs import log
 from scheduler.store import JobResult, opened_existing
@@ -143,6 +143,7 @@ def environment() -> Environment:
         LEVEL_NAMES=LEVEL_NAMES,
         Level=Level,
         chinese_date=chinese_date,
+        chinese_moment=chinese_moment,
         percent=percent,
         bar=pages.bar,
     )

@@ -22,7 +22,7 @@ from pathlib import Path
 from scheduler import pipeline
 from scheduler.config import Settings
 from scheduler.core import clock
-from scheduler.core.labels import chinese_date
+from scheduler.core.labels import chinese_moment
 from scheduler.core.view import WeeklyView
 from scheduler.errors import PageError, TaizhangError
 from scheduler.logs import log
@@ -218,8 +218,7 @@ def _banners(
         when = latest.started_at.astimezone(settings.office.tz)
         outcome = "已跳过" if latest.result is JobResult.SKIPPED else "失败"
         banners.append(
-            f"{chinese_date(when.date())} {when:%H:%M} 的{JOB_WORDS[latest.job]}{outcome}："
-            f"{latest.message or '原因见日志'}。"
+            f"{chinese_moment(when)} 的{JOB_WORDS[latest.job]}{outcome}：{latest.message or '原因见日志'}。"
         )
     if settings.schedule.skip_holidays:
         calendar = settings.calendar
