@@ -159,6 +159,19 @@ def test_a_reference_with_thousands_of_digits_is_a_far_cell_not_a_crash(tmp_path
     assert "很远" in problem["message"]
 
 
+@pytest.mark.slow
+def test_far_cells_out_of_order_are_all_cut_out(tmp_path: Path) -> None:
+    # Rows need not come in order: the cells are cut where they stand in the file, not in the
+    # order of their places, or what lies between them would be kept twice (far cell and all).
+    rows_xml = (
+        '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+        + '<row r="900000"><c r="B900000"><v>2</v></c></row>'
+    )
+    result = read_in_subprocess(append_rows(a_ledger(tmp_path), rows_xml))
+    assert result["titles"] == ["问题1", "问题2"]
+    assert [p["cell"] for p in result["problems"]] == ["B900000", "XFD1048576"]  # type: ignore[attr-defined]
+
+
 def test_many_far_cells_are_listed_up_to_twenty_then_counted(tmp_path: Path) -> None:
     far = "".join(f'<row r="{900000 + n}"><c r="B{900000 + n}"><v>{n}</v></c></row>' for n in range(25))
     result = read(append_rows(a_ledger(tmp_path), far))

@@ -135,7 +135,7 @@ def scan(
     walk = _walk(xml, patterns, percent_ids)
     far = _far(walk.values, archive, sheet)
     facts = SheetFacts(frozenset(walk.percent), walk.errors, tuple(sorted(far)))
-    return facts, _cut(xml, [far[p] for p in sorted(far)], patterns.close) if far else None
+    return facts, _cut(xml, sorted(far.values()), patterns.close) if far else None
 
 
 def _keeping(pieces: Iterable[bytes], kept: list[bytes]) -> Iterator[bytes]:
@@ -318,11 +318,13 @@ def _before_gap(numbers: list[int], gap: int) -> int:
 
 
 def _cut(xml: bytes, offsets: list[int], close: re.Pattern[bytes]) -> bytes:
-    """The sheet XML without the cells that start at these offsets (in order); `close` finds
-    a cell's closing tag."""
+    """The sheet XML without the cells that start at these offsets (ascending); `close` finds
+    a cell's closing tag. A cell that starts inside one already cut (<c> without </c>) is gone."""
     pieces = []
     kept_from = 0
     for start in offsets:
+        if start < kept_from:
+            continue
         end = close.search(xml, start)
         pieces.append(xml[kept_from:start])
         kept_from = end.end() if end else len(xml)
