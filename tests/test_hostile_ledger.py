@@ -124,11 +124,15 @@ def test_a_sheet_written_with_a_namespace_prefix_is_guarded_too(tmp_path: Path) 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
-def _mixed(xml: str) -> str:
+def _mixed(xml: str, x: str = "x") -> str:
     """The root unprefixed, the far cell written <x:c>, x bound to the same namespace."""
-    xml = xml.replace(f'xmlns="{MAIN}"', f'xmlns="{MAIN}" xmlns:x="{MAIN}"', 1)
-    far = '<x:row r="1048576"><x:c r="XFD1048576"><x:v>1</x:v></x:c></x:row>'
+    xml = xml.replace(f'xmlns="{MAIN}"', f'xmlns="{MAIN}" xmlns:{x}="{MAIN}"', 1)
+    far = f'<{x}:row r="1048576"><{x}:c r="XFD1048576"><{x}:v>1</{x}:v></{x}:c></{x}:row>'
     return xml.replace("</sheetData>", far + "</sheetData>")
+
+
+def _mixed_chinese(xml: str) -> str:
+    return _mixed(xml, "表")
 
 
 def _late_root(xml: str) -> str:
@@ -140,7 +144,7 @@ def _late_root(xml: str) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("change", [_mixed, _late_root])
+@pytest.mark.parametrize("change", [_mixed, _mixed_chinese, _late_root])
 def test_a_far_cell_is_found_whatever_prefix_its_tags_carry(
     tmp_path: Path, change: Callable[[str], str]
 ) -> None:

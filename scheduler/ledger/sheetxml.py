@@ -46,7 +46,7 @@ _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relations
 # calamine knows a cell by its local name alone: <c>, <x:c> and <any:c> are all cells, whatever
 # the root element says. Sheets without any prefixed cell or row (nearly all) are scanned with
 # patterns for plain tags, which are twice as fast as patterns allowing any prefix.
-_ANY_PREFIX = rb"(?:[A-Za-z_][\w.\-]*:)?"
+_ANY_PREFIX = rb"(?:[^\s<>/:=\"']+:)?"  # any name: XML allows more than ASCII
 _PREFIXED = re.compile(rb":(?:c|row)[\s/>]")
 _FAR = 1 << 40  # where a reference too long to be real is placed: far, so it is cut out
 _ATTRIBUTE = re.compile(rb"""([\w.:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
