@@ -18,7 +18,6 @@ from pathlib import Path
 from scheduler.errors import LedgerError
 
 MB = 1 << 20
-_CHUNK = 1 << 20
 PIECE = 8 * MB  # a big sheet is unpacked for the caller this much at a time
 _LOCAL_HEADER = b"PK\x03\x04"
 
@@ -68,7 +67,7 @@ class Archive:
     def read(self, name: str) -> bytes | None:
         """A part unpacked, found as calamine finds it (case and slashes aside); None if absent."""
         info = self._infos.get(normal(name))
-        return None if info is None else self._inflate(info, keep=True)
+        return None if info is None else self._whole(info)
 
     def pieces(self, name: str) -> Iterator[bytes]:
         """A part unpacked a piece at a time, with the same checks as read(); nothing when
@@ -78,18 +77,13 @@ class Archive:
         if info is None:
             return
         if info.compress_type == zipfile.ZIP_STORED or info.file_size <= PIECE:
-            yield self._inflate(info, keep=True)
+            yield self._whole(info)
             return
-        if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
-            raise LedgerError(self.path, CORRUPT)
-        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        inflater = self._inflater(info)
         data: bytes | memoryview = self._raw(info)
         size = 0
         while True:
-            try:
-                piece = inflater.decompress(data, PIECE)
-            except zlib.error:
-                raise LedgerError(self.path, CORRUPT) from None
+            piece = self._decompress(inflater, data, PIECE)
             size += len(piece)
             if size > info.file_size:
                 raise LedgerError(self.path, _BIGGER.format(info.filename))
@@ -97,51 +91,42 @@ class Archive:
             data = inflater.unconsumed_tail
             if inflater.eof or not (data or len(piece) == PIECE):
                 break
-        if size != info.file_size or not inflater.eof:
-            raise LedgerError(self.path, CORRUPT)  # cut short
+        self._settle(info, size, inflater)
 
     def check(self, name: str) -> None:
-        """Unpack a part only to prove it is what it declares, a chunk at a time."""
-        info = self._infos.get(normal(name))
-        if info is not None:
-            self._inflate(info, keep=False)
+        """Unpack a part only to prove it is what it declares, a piece at a time."""
+        for _ in self.pieces(name):
+            pass
 
-    def _inflate(self, info: zipfile.ZipInfo, *, keep: bool) -> bytes:
+    def _whole(self, info: zipfile.ZipInfo) -> bytes:
         raw = self._raw(info)
         if info.compress_type == zipfile.ZIP_STORED:
             if len(raw) != info.file_size:
                 raise LedgerError(self.path, CORRUPT)
-            return bytes(raw) if keep else b""
+            return bytes(raw)
+        inflater = self._inflater(info)
+        # At most one byte more than declared: memory is what the part declared.
+        out = self._decompress(inflater, raw, info.file_size + 1)
+        self._settle(info, len(out), inflater)
+        return out
+
+    def _inflater(self, info: zipfile.ZipInfo) -> zlib._Decompress:
         if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1:
             raise LedgerError(self.path, CORRUPT)  # Excel, WPS and LibreOffice only deflate
-        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        return zlib.decompressobj(-zlib.MAX_WBITS)
+
+    def _decompress(self, inflater: zlib._Decompress, data: bytes | memoryview, most: int) -> bytes:
         try:
-            if keep:
-                # One piece, at most one byte more than declared: memory is what the part declared.
-                out = inflater.decompress(raw, info.file_size + 1)
-                size = len(out)
-            else:
-                out, size = b"", self._count(inflater, raw, info.file_size)
+            return inflater.decompress(data, most)
         except zlib.error:
             raise LedgerError(self.path, CORRUPT) from None
+
+    def _settle(self, info: zipfile.ZipInfo, size: int, inflater: zlib._Decompress) -> None:
+        """The part unpacked to `size` bytes: exactly what it declared, or it is refused."""
         if size > info.file_size:
             raise LedgerError(self.path, _BIGGER.format(info.filename))
         if size != info.file_size or not inflater.eof:
             raise LedgerError(self.path, CORRUPT)  # cut short
-        return out
-
-    @staticmethod
-    def _count(inflater: zlib._Decompress, raw: memoryview, declared: int) -> int:
-        """Unpacked size, counted a chunk at a time; stops soon after passing `declared`."""
-        size = 0
-        data: bytes | memoryview = raw
-        while size <= declared:
-            piece = inflater.decompress(data, _CHUNK)
-            size += len(piece)
-            data = inflater.unconsumed_tail
-            if not data and (inflater.eof or len(piece) < _CHUNK):
-                break
-        return size
 
     def _raw(self, info: zipfile.ZipInfo) -> memoryview:
         """The compressed bytes of a part, located from its local header."""
