@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import smtplib
 import socket
 import ssl
@@ -23,6 +22,7 @@ from typing import Protocol
 from scheduler.config import MailSettings, SmtpSettings
 from scheduler.credentials import smtp_password
 from scheduler.errors import CredentialsError, TransportError, os_reason
+from scheduler.files import write_whole
 from scheduler.mail.names import safe_file_name
 
 
@@ -55,11 +55,7 @@ class OutboxTransport:
 
     def send(self, envelope: Envelope) -> dict[str, str]:
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            path = self.folder / _file_name(envelope)
-            partial = path.with_suffix(".part")
-            partial.write_bytes(envelope.payload)
-            os.replace(partial, path)  # a reader never sees half a message
+            write_whole(self.folder / _file_name(envelope), envelope.payload)
         except OSError as e:
             raise TransportError(f"无法写入 {self.folder}（{os_reason(e)}）", permanent=False) from None
         return {}

@@ -8,7 +8,6 @@ Ledger text is always stored as text, never as a formula.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import math
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from scheduler.core.model import AlertCode, Level, Task
 from scheduler.core.tracking import NO_SECTION, SectionFigures
 from scheduler.core.view import WarnedTask, WeeklyView
 from scheduler.errors import ReportError, os_reason
+from scheduler.files import write_whole
 from scheduler.views.xlsx import (
     LIGHT_FILLS,
     Look,
@@ -71,14 +71,9 @@ def report_path(folder: Path, today: date) -> Path:
 def write_report(content: bytes, path: Path) -> Path:
     """Save the report. A file open in Excel on Windows cannot be replaced: that is a clear
     ReportError, not a traceback."""
-    partial = path.with_name(path.name + ".part")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(content)
-        partial.replace(path)  # the office never opens half a file
+        write_whole(path, content)
     except OSError as e:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
         raise ReportError(
             f"进展周报无法保存到 {path}（{os_reason(e)}）：如果它正在 Excel 或 WPS 中打开，请关闭后再试"
         ) from None

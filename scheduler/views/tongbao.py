@@ -14,7 +14,6 @@ they are, and nothing the ledger holds can reach Jinja.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
 import uuid
@@ -29,6 +28,7 @@ from scheduler.core.labels import chinese_date, percent
 from scheduler.core.model import Alert, AlertCode, DeadlineKind, Problem, Status, Task
 from scheduler.core.view import WeeklyView
 from scheduler.errors import TongbaoSaveError, TongbaoTemplateError, os_reason
+from scheduler.files import write_whole
 from scheduler.logs import log
 from scheduler.views.gongwen import Kind, shape
 
@@ -391,14 +391,9 @@ def tongbao_path(folder: Path, today: date) -> Path:
 def write_tongbao(content: bytes, path: Path) -> Path:
     """Save the draft, whole or not at all. A file open in Word on Windows cannot be
     replaced: that is a clear TongbaoSaveError, not a traceback."""
-    partial = path.with_name(path.name + ".part")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(content)
-        partial.replace(path)
+        write_whole(path, content)
     except OSError as e:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
         raise TongbaoSaveError(
             f"通报草稿无法保存到 {path}（{os_reason(e)}）：如果它正在 Word 或 WPS 中打开，请关闭后再试"
         ) from None
