@@ -54,7 +54,7 @@ def task_dict(task: Task, alerts: Sequence[Alert] = ()) -> dict[str, Any]:
         "lead": task.lead,
         "support": task.support,
         "leader": task.leader,
-        "deadline": _deadline_dict(task.deadline),
+        "deadline": deadline_dict(task.deadline),
         "status": task.status,
         "progress": task.progress,
         "alerts": [alert_dict(a) for a in alerts],
@@ -63,7 +63,7 @@ def task_dict(task: Task, alerts: Sequence[Alert] = ()) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=4096)
-def _deadline_dict(deadline: Deadline) -> dict[str, Any]:
+def deadline_dict(deadline: Deadline) -> dict[str, Any]:
     return {
         "kind": deadline.kind,
         "date": deadline.date.isoformat() if deadline.date else None,

@@ -16,6 +16,7 @@ from scheduler.core.labels import STATUS_LABELS, chinese_date
 from scheduler.core.model import Alert, Level, Problem, Status, Task
 from scheduler.core.tracking import NO_SECTION, SectionFigures, TrendPoint
 from scheduler.core.view import WarnedTask, WeeklyView
+from scheduler.views.jsonout import alert_dict, deadline_dict
 from scheduler.views.mail import GROUP_TITLES, clip, deadline_text, progress_text, reason_text
 
 LIGHTS = (Level.RED, Level.YELLOW, Level.BLUE)
@@ -252,19 +253,7 @@ def figures_dict(f: SectionFigures, measured: bool = True) -> dict[str, Any]:
     }
 
 
-def _alert_dict(a: Alert) -> dict[str, Any]:
-    found: dict[str, Any] = {"code": a.code.value, "level": a.level.value, "message": a.message}
-    if a.days is not None:
-        found["days"] = a.days
-    if a.expected is not None:
-        found["expected"] = a.expected
-    if a.escalate:
-        found["escalate"] = True
-    return found
-
-
 def _task_dict(task: Task) -> dict[str, Any]:
-    deadline = task.deadline
     return {
         "key": task.key,
         "sheet": task.sheet,
@@ -272,11 +261,7 @@ def _task_dict(task: Task) -> dict[str, Any]:
         "no": task.no,
         "title": task.title,
         "lead": list(task.lead),
-        "deadline": {
-            "kind": deadline.kind.value,
-            "date": deadline.date.isoformat() if deadline.date else None,
-            "text": deadline.text,
-        },
+        "deadline": deadline_dict(task.deadline),
         "status": task.status.value,
         "progress": task.progress,
         "note": task.note,
@@ -302,7 +287,7 @@ def view_dict(view: WeeklyView) -> dict[str, Any]:
                 "light": w.light.value,
                 "days": w.days,
                 "escalated": w.escalated,
-                "alerts": [_alert_dict(a) for a in w.alerts],
+                "alerts": [alert_dict(a) for a in w.alerts],  # as `check --format json` has them
             }
             for w in view.warned
         ],
