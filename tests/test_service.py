@@ -207,21 +207,29 @@ def test_a_bad_config_reload_keeps_the_old_config(tmp_path: Path, services: list
     assert stop(proc)[0] == 0
 
 
+def _mid_send(
+    tmp_path: Path, services: list[subprocess.Popen[str]], server: SmtpServer
+) -> tuple[Path, subprocess.Popen[str]]:
+    """A service in the middle of a weekly run: a missed Monday runs at start-up, and the
+    server takes a second a message, long enough to stop or kill it after the first."""
+    server.mailbox.mode = "slow"
+    config = write_config(tmp_path, weekly="0 9 * * mon", mail=mail_table(server, timeout=10))
+    with Store.open(tmp_path / "state.sqlite3") as store:
+        store.set_state("service_started_at", (datetime.now(UTC) - timedelta(days=30)).isoformat())
+    proc = start(config, services, env={"TEST_PW": PASSWORD})
+    wait_for(lambda: len(server.mailbox.received) >= 1)
+    return config, proc
+
+
 def test_sigterm_during_a_cycle_finishes_cleanly_and_loses_nothing(
     tmp_path: Path,
     services: list,
     monkeypatch: pytest.MonkeyPatch,  # type: ignore[type-arg]
 ) -> None:
     server: SmtpServer = make_server(tmp_path)
-    server.mailbox.mode = "slow"  # each message takes a second: the cycle is long enough to interrupt
     server.start()
     try:
-        mail = mail_table(server, timeout=10)
-        config = write_config(tmp_path, weekly="0 9 * * mon", mail=mail)
-        with Store.open(tmp_path / "state.sqlite3") as store:  # a missed Monday: one run at start-up
-            store.set_state("service_started_at", (datetime.now(UTC) - timedelta(days=30)).isoformat())
-        proc = start(config, services, env={"TEST_PW": PASSWORD})
-        wait_for(lambda: len(server.mailbox.received) >= 1)
+        config, proc = _mid_send(tmp_path, services, server)
         code, took = stop(proc)
         assert code == 0 and took < 10
         statuses = [status for _, status in outbox(config)]
@@ -248,15 +256,9 @@ def test_a_run_killed_mid_send_is_resumed_at_restart_and_sends_nothing_twice(
     services: list,  # type: ignore[type-arg]
 ) -> None:
     server: SmtpServer = make_server(tmp_path)
-    server.mailbox.mode = "slow"  # a second a message: long enough to kill it in the middle
     server.start()
     try:
-        mail = mail_table(server, timeout=10)
-        config = write_config(tmp_path, weekly="0 9 * * mon", mail=mail)
-        with Store.open(tmp_path / "state.sqlite3") as store:  # a missed Monday: one run at start-up
-            store.set_state("service_started_at", (datetime.now(UTC) - timedelta(days=30)).isoformat())
-        proc = start(config, services, env={"TEST_PW": PASSWORD})
-        wait_for(lambda: len(server.mailbox.received) >= 1)
+        config, proc = _mid_send(tmp_path, services, server)
         proc.kill()  # kill -9: no clean stop, the run stays unfinished
         proc.wait(timeout=10)
         assert [result for _, result, _ in runs(config)] == [None]
