@@ -133,6 +133,28 @@ def test_it_reports_cells_it_cannot_understand_and_keeps_the_task(tmp_path: Path
     assert all(p.message and p.file == str(path) for p in result.problems)
 
 
+def test_every_column_lands_in_its_own_field(tmp_path: Path) -> None:
+    # The reader builds tasks by position, for speed: each of the fourteen columns, all filled
+    # with different text, must come out in the field it names.
+    header = ["序号", "反馈问题", "具体问题", "整改措施", "责任领导", "牵头单位", "配合单位", "责任人",
+              "开始时间", "完成时限", "整改状态", "完成进度", "整改进展", "备注"]  # fmt: skip
+    cells = ["7", "类别", "问题", "措施", "领导", "大气环境股", "水环境股", "张三",
+             "2025年2月1日", "2025年6月30日", "正在推进", "40%", "进展", "说明"]  # fmt: skip
+    (task,) = read(write(tmp_path / "t.xlsx", {"台账": Sheet([header, cells])})).tasks
+    assert (task.key, task.sheet, task.row, task.file) == ("台账!2", "台账", 2, str(tmp_path / "t.xlsx"))
+    assert (task.no, task.category, task.title, task.measures, task.leader) == (
+        "7",
+        "类别",
+        "问题",
+        "措施",
+        "领导",
+    )
+    assert (task.lead, task.support, task.owner) == (("大气环境股",), ("水环境股",), "张三")
+    assert (task.start, task.deadline.date) == (date(2025, 2, 1), date(2025, 6, 30))
+    assert (task.status, task.status_text, task.progress) == (Status.OPEN, "正在推进", 0.4)
+    assert (task.note, task.remarks) == ("进展", "说明")
+
+
 def test_one_rows_problems_are_listed_in_the_same_order_as_ever(tmp_path: Path) -> None:
     # The office compares lists week to week; the order must not move under them.
     rows = [row(1, "", "", "待定", progress="过半", measures="", category=""), row(2, "问题二")]
